@@ -1,0 +1,90 @@
+"""The Anthropic Messages API wire format on the provider fake: JSON and SSE answers with
+the real event sequence and usage, count_tokens, and Anthropic-shaped error bodies."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from .provider_fake import ProviderFake, Request, Response
+
+# Fixed, so captured outputs (e.g. gateway token counters) do not depend on prompt sizes.
+INPUT_TOKENS = 25
+OUTPUT_TOKENS = 3
+
+_ids = itertools.count(1)
+
+
+def error_body(status: int, message: str) -> dict:
+    kind = {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        413: "request_too_large",
+        429: "rate_limit_error",
+        500: "api_error",
+        529: "overloaded_error",
+    }.get(status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def message(model: str, text: str) -> dict:
+    return {
+        "id": f"msg_fake{next(_ids):06d}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS},
+    }
+
+
+def sse_events(model: str, text: str):
+    """The event sequence the real API sends for a one-block text answer."""
+    msg = message(model, "")
+    msg["content"], msg["stop_reason"] = [], None
+    msg["usage"] = {"input_tokens": INPUT_TOKENS, "output_tokens": 1}
+    yield "message_start", {"type": "message_start", "message": msg}
+    yield "content_block_start", {
+        "type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    yield "ping", {"type": "ping"}
+    half = len(text) // 2
+    for piece in (text[:half], text[half:]):
+        if piece:
+            yield "content_block_delta", {
+                "type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": piece}}
+    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+    yield "message_delta", {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": OUTPUT_TOKENS}}
+    yield "message_stop", {"type": "message_stop"}
+
+
+def sse_bytes(events) -> list[bytes]:
+    return [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+
+
+def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
+    """Serve the Messages API at `prefix`/v1/messages on the fake."""
+
+    def messages(req: Request, resp: Response, _m) -> None:
+        body = req.json or {}
+        model = body.get("model", "")
+        if not model or not body.get("messages"):
+            resp.json(400, error_body(400, "model and messages are required"))
+        elif body.get("stream"):
+            resp.stream("text/event-stream", sse_bytes(sse_events(model, fake.reply_text)))
+        else:
+            resp.json(200, message(model, fake.reply_text))
+
+    def count_tokens(req: Request, resp: Response, _m) -> None:
+        resp.json(200, {"input_tokens": INPUT_TOKENS})
+
+    fake.route("POST", prefix + "/v1/messages", messages)
+    fake.route("POST", prefix + "/v1/messages/count_tokens", count_tokens)
+    return fake

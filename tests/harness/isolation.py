@@ -1,0 +1,53 @@
+"""A private network namespace for the whole test process: only loopback exists, so the
+literal ports snippets publish (localhost:4000) are free and any attempt to reach the
+internet fails at once. Entered before any test runs; children inherit it."""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import socket
+import struct
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+
+
+def _unshare(flags: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(flags) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
+def enter_private_network() -> str | None:
+    """Enter a namespace with only loopback up. Returns None, or why it is impossible."""
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _unshare(CLONE_NEWNET)
+    except OSError as root_error:
+        try:  # unprivileged: a user namespace in which we may own a network namespace
+            _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+            with open("/proc/self/setgroups", "w") as f:
+                f.write("deny")
+            with open("/proc/self/uid_map", "w") as f:
+                f.write(f"0 {uid} 1")
+            with open("/proc/self/gid_map", "w") as f:
+                f.write(f"0 {gid} 1")
+        except OSError as user_error:
+            return (f"cannot create a private network namespace (as root: {root_error}; "
+                    f"with a user namespace: {user_error})")
+    try:
+        _loopback_up()
+    except OSError as e:
+        return f"private network namespace created but loopback could not be raised: {e}"
+    return None
+
+
+def _loopback_up() -> None:
+    """`ip link set lo up` without needing iproute2: SIOCGIFFLAGS / SIOCSIFFLAGS on lo."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = fcntl.ioctl(s, siocgifflags, struct.pack("16sH14x", b"lo", 0))
+        flags = struct.unpack("16sH14x", ifreq)[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))

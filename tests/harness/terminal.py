@@ -1,0 +1,87 @@
+"""A reader's terminal: a clean environment, a fresh HOME and project directory, the pinned
+Claude Code on PATH. Snippets run in it byte for byte (`source`d into one bash, as if pasted
+one after another); settings snippets are copied to where the page says they go."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import components
+from .snippets import snippet
+
+# Bounded retries and timeouts, so error scenarios take seconds instead of ~3 minutes.
+FAST_FAILURE = {"CLAUDE_CODE_MAX_RETRIES": "1", "API_TIMEOUT_MS": "20000"}
+
+SETTINGS_PLACES = {
+    "user": ".claude/settings.json",  # relative to HOME
+    "project": ".claude/settings.json",  # relative to the project directory
+    "local": ".claude/settings.local.json",
+}
+
+
+@dataclass
+class Result:
+    stdout: str
+    stderr: str
+    code: int
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Terminal:
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
+        self.home = root / "home"
+        self.project = root / "project"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.project.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "HOME": str(self.home),
+            "PATH": os.pathsep.join(
+                [str(components.claude_bin()), str(components.node_bin()), "/usr/bin", "/bin"]),
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+            **FAST_FAILURE,
+            **(env or {}),
+        }
+
+    def settings(self, level: str, rel: str) -> Path:
+        """Put a settings snippet where the page tells the reader to put it."""
+        base = self.home if level == "user" else self.project
+        dest = base / SETTINGS_PLACES[level]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(snippet(rel), dest)
+        return dest
+
+    def run(self, *snippets: str, timeout: float = 90) -> Result:
+        """Run snippets in order in one shell, as if pasted one after another."""
+        script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
+        return self.sh(script, timeout=timeout)
+
+    def sh(self, script: str, timeout: float = 90) -> Result:
+        started = time.monotonic()
+        r = subprocess.run(["bash", "-c", script], cwd=self.project, env=self.env,
+                           capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        return Result(r.stdout, r.stderr, r.returncode, time.monotonic() - started)
+
+    def seed_first_run(self, api_key: str | None = None) -> None:
+        """Answer Claude Code's first-run screens the way a returning user already has
+        (theme, onboarding, folder trust), so an interactive session opens at the prompt."""
+        state = {
+            "hasCompletedOnboarding": True,
+            "theme": "dark",
+            "projects": {str(self.project): {"hasTrustDialogAccepted": True}},
+        }
+        if api_key:
+            state["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
+        (self.home / ".claude.json").write_text(json.dumps(state))
