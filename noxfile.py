@@ -1,0 +1,100 @@
+"""Sessions: docs (build), serve (build + serve on 127.0.0.1), verify-docs (the whole proof),
+capture (re-record observed outputs), lint. Versions come from conf/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+CONSTRAINTS = ("-c", str(ROOT / "conf" / "constraints.txt"))
+BUILD = ROOT / "docs" / "_build" / "html"
+
+nox.options.sessions = ["verify-docs"]
+nox.options.reuse_venv = "yes"
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    reqs = [r for g in groups for r in nox.project.dependency_groups(PYPROJECT, g)]
+    session.install(*CONSTRAINTS, *reqs)
+
+
+def build_docs(session: nox.Session) -> None:
+    # -W: warnings fail the build; -n: every cross-reference must resolve.
+    session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "html",
+                "docs", str(BUILD))
+
+
+def need_tmux(session: nox.Session) -> None:
+    """Claude Code's interactive /status screen is captured under tmux."""
+    if shutil.which("tmux"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "tmux", external=True)
+    else:
+        session.error("tmux is missing: install it (Debian/Ubuntu: sudo apt-get install tmux)")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site with warnings as errors."""
+    install(session, "docs")
+    build_docs(session)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Build the site and serve it at http://127.0.0.1:8000 (Ctrl-C stops)."""
+    install(session, "docs")
+    build_docs(session)
+    session.log("serving http://127.0.0.1:8000")
+    session.run("python", "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                str(BUILD), "8000")
+
+
+def prove(session: nox.Session, env: dict[str, str]) -> None:
+    timings = {}
+    started = time.monotonic()
+    install(session, "docs", "test")
+    need_tmux(session)
+    timings["tools"] = time.monotonic() - started
+    t = time.monotonic()
+    # Runs the quickstart's own install snippets (the only step that needs the network).
+    session.run("python", "-m", "tests.harness.components")
+    timings["pinned LiteLLM + Claude Code"] = time.monotonic() - t
+    t = time.monotonic()
+    build_docs(session)
+    timings["site build"] = time.monotonic() - t
+    t = time.monotonic()
+    session.run("python", "-m", "pytest", *session.posargs,
+                env={"DOCS_BUILD": str(BUILD), **env})
+    timings["tests"] = time.monotonic() - t
+    session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
+
+
+@nox.session(name="verify-docs")
+def verify_docs(session: nox.Session) -> None:
+    """Build the site and run every snippet against the real components."""
+    prove(session, {})
+
+
+@nox.session
+def capture(session: nox.Session) -> None:
+    """Re-record every "you should see" output from a real run, then rebuild the site."""
+    prove(session, {"UPDATE_CAPTURES": "1"})
+    build_docs(session)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on the Python, shellcheck on every shell snippet and CI script."""
+    install(session, "lint")
+    session.run("ruff", "check", ".")
+    scripts = sorted(str(p) for p in (ROOT / "snippets").rglob("*.sh")) + [".ci/run"]
+    session.run("shellcheck", "--shell=bash", "--exclude=SC1091", *scripts)
