@@ -15,6 +15,9 @@ CHECKED: set[str] = set()
 # Only what truly varies between runs: ids, durations, temporary paths.
 NORMALISE = [
     (re.compile(r"msg_[A-Za-z0-9]+"), "msg_…"),
+    (re.compile(r"\[log_[0-9a-f]{6}"), "[log_…"),
+    (re.compile(r"request-id: \"[^\"]*\""), 'request-id: "…"'),
+    (re.compile(r" in \d+ms\b"), " in …ms"),
     (re.compile(r"/tmp/[^\s\"']+"), "/tmp/…"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
 ]

@@ -20,7 +20,7 @@ from pathlib import Path
 from .project import CACHE, SNIPPETS
 
 LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
-CLAUDE_INSTALL = "quickstart/04-install-claude-code.sh"
+CLAUDE_INSTALL = "quickstart/05-install-claude-code.sh"
 
 
 class ComponentMissing(RuntimeError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -74,12 +75,42 @@ class Terminal:
                            stdin=subprocess.DEVNULL)
         return Result(r.stdout, r.stderr, r.returncode, time.monotonic() - started)
 
+    def interactive(self, *snippets: str, keys: str, until: str, timeout: float = 60) -> str:
+        """Start interactive `claude` under tmux after sourcing `snippets`, type `keys` once
+        the prompt is up, and return the screen once `until` shows on it."""
+        sock = self.home.parent / "tmux.sock"
+        setup = "".join(f"source {shlex.quote(str(snippet(s)))}; " for s in snippets)
+        env_args = [f"{k}={v}" for k, v in {**self.env, "TERM": "xterm-256color"}.items()]
+        tmux = ["tmux", "-S", str(sock)]
+        subprocess.run(
+            [*tmux, "new-session", "-d", "-x", "120", "-y", "50", "-c", str(self.project),
+             "env", "-i", *env_args, "bash", "-c",
+             f"{setup}exec timeout --foreground {int(timeout)} claude"], check=True)
+        try:
+            self._wait_screen(tmux, r"\? for shortcuts|auto mode", timeout)
+            subprocess.run([*tmux, "send-keys", "-t", "0", keys, "Enter"], check=True)
+            return self._wait_screen(tmux, re.escape(until), timeout)
+        finally:
+            # The tmux server on our own socket, started above: stopped by its socket.
+            subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+    @staticmethod
+    def _wait_screen(tmux: list[str], pattern: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "0"],
+                                    capture_output=True, text=True).stdout
+            if re.search(pattern, screen, re.IGNORECASE):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
+
     def seed_first_run(self, api_key: str | None = None) -> None:
         """Answer Claude Code's first-run screens the way a returning user already has
         (theme, onboarding, folder trust), so an interactive session opens at the prompt."""
         state = {
             "hasCompletedOnboarding": True,
-            "theme": "dark",
             "projects": {str(self.project): {"hasTrustDialogAccepted": True}},
         }
         if api_key:
