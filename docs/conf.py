@@ -21,6 +21,8 @@ myst_substitutions = {
     "litellm_version": VERSIONS["litellm"]["version"],
     "claude_code_version": VERSIONS["claude_code"]["version"],
     "claude_code_package": VERSIONS["claude_code"]["package"],
+    "python_min": VERSIONS["requirements"]["python"],
+    "node_min": VERSIONS["requirements"]["node"],
 }
 
 html_theme = "furo"

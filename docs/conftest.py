@@ -7,6 +7,7 @@ from sybil.parsers.myst import CodeBlockParser
 
 from tests.harness import static_checks
 
+
 def _checker(check):
     def evaluate(example):
         check(example.parsed)

@@ -1,3 +1,3 @@
 export ANTHROPIC_API_KEY="sk-ant-your-anthropic-key"     # your Anthropic API key
-export LITELLM_MASTER_KEY="sk-litellm-change-me"         # the key Claude Code will present
+export GATEWAY_MASTER_KEY="sk-litellm-change-me"         # the key Claude Code will present
 litellm --config config.yaml --port 4000

@@ -3,23 +3,51 @@ snippets: real LiteLLM, real Claude Code, the provider fake behind the gateway."
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import textwrap
+import urllib.error
+import urllib.request
 
 import pytest
+import yaml
 
 from tests.harness import anthropic_wire, captures, components
-from tests.harness.expect import (claude_failed_with, claude_replied, upstream_messages,
-                                  upstream_models)
-from tests.harness.project import (CLAUDE_CODE_PACKAGE, CLAUDE_CODE_VERSION, LITELLM_VERSION,
-                                   VERSIONS)
+from tests.harness.expect import (
+    claude_failed_with,
+    claude_replied,
+    upstream_messages,
+    upstream_models,
+)
+from tests.harness.gateway import GatewayFailed
+from tests.harness.project import (
+    CLAUDE_CODE_PACKAGE,
+    CLAUDE_CODE_VERSION,
+    LITELLM_VERSION,
+    VERSIONS,
+)
 from tests.harness.snippets import snippet
 
-START = "quickstart/03-start-gateway.sh"
+START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
 PROVIDER_KEY = "sk-ant-your-anthropic-key"  # what 03-start-gateway.sh exports
 MASTER_KEY = "sk-litellm-change-me"
+
+
+def test_master_key_outside_general_settings_stops_the_gateway(gateways, provider, tmp_path):
+    """The page says LiteLLM refuses to start with master_key under litellm_settings."""
+    config = yaml.safe_load(snippet("quickstart/02-config.yaml").read_text())
+    config["litellm_settings"]["master_key"] = config["general_settings"].pop("master_key")
+    moved = tmp_path / "config.yaml"
+    moved.write_text(yaml.safe_dump(config))
+    with pytest.raises(GatewayFailed, match="no master key is set"):
+        gateways.get(START, {"config.yaml": moved}, env={"ANTHROPIC_API_BASE": provider.url})
+    # The page also warns: LiteLLM's own LITELLM_MASTER_KEY, if exported, hides the mistake.
+    hidden = gateways.get(START, {"config.yaml": moved}, env={
+        "ANTHROPIC_API_BASE": provider.url, "LITELLM_MASTER_KEY": MASTER_KEY})
+    assert hidden.running()
+    gateways.free_port(hidden.port)
 
 
 @pytest.fixture
@@ -39,6 +67,16 @@ def test_install_snippets_pin_the_tested_versions():
     assert f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}" in claude
 
 
+def test_documented_requirements_match_the_pinned_packages():
+    site = components.litellm_bin().parent / "lib"
+    (metadata,) = site.glob(f"python3*/site-packages/litellm-{LITELLM_VERSION}.dist-info/METADATA")
+    requires = re.search(r"^Requires-Python: (.*)$", metadata.read_text(), re.M).group(1)
+    assert f">={VERSIONS['requirements']['python']}" in requires, requires
+    package = components.claude_bin().parent / "lib/node_modules" / CLAUDE_CODE_PACKAGE
+    engines = json.loads((package / "package.json").read_text())["engines"]["node"]
+    assert engines == f">={VERSIONS['requirements']['node']}.0.0", engines
+
+
 def test_installed_components_are_the_pinned_ones():
     version = subprocess.run(
         [components.litellm_bin() / "python", "-c",
@@ -48,6 +86,18 @@ def test_installed_components_are_the_pinned_ones():
     claude = subprocess.run([components.claude_bin() / "claude", "--version"],
                             capture_output=True, text=True, check=True).stdout
     assert claude.split()[0] == CLAUDE_CODE_VERSION
+
+
+def test_request_without_key_is_refused_with_401(gateway):
+    """What the page says prisma is for: a clear 401, not a 500, when no key is sent."""
+    body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(gateway.url + "/v1/messages", body,
+                                     {"content-type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+    assert "No api key passed in" in refused.value.read().decode()
 
 
 # -- Step 5 and 6: connect three ways, first request ---------------------------------------
@@ -88,6 +138,15 @@ def test_aliases_reach_their_deployments(gateway, upstream, terminal):
     assert upstream_models(upstream) == ["claude-sonnet-5-5", "claude-haiku-5-5"]
 
 
+def test_default_model_variables_remap_the_aliases(gateway, upstream, terminal):
+    """The page's alternative to matching names: ANTHROPIC_DEFAULT_*_MODEL."""
+    terminal.env.update(ANTHROPIC_DEFAULT_SONNET_MODEL="claude-haiku-5-5",
+                        ANTHROPIC_DEFAULT_HAIKU_MODEL="claude-opus-5-5")
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/08-aliases.sh")
+    assert result.code == 0, result.output
+    assert upstream_models(upstream) == ["claude-haiku-5-5", "claude-opus-5-5"]
+
+
 # -- Precedence: the page says a settings file's env beats the shell ----------------------
 
 def test_settings_env_beats_the_shell(gateway, upstream, terminal):
@@ -120,8 +179,8 @@ def test_gateway_answers_liveliness(gateway, terminal):
 
 def test_status_screen_names_gateway_and_token(gateway, terminal):
     terminal.seed_first_run()
-    screen = terminal.interactive("quickstart/06-connect-shell.sh", keys="/status",
-                                  until="Esc to close")
+    screen = terminal.interactive("quickstart/06-connect-shell.sh", "quickstart/09-status.sh",
+                                  keys="/status", until="Esc to close")
     assert "Anthropic base URL:         http://localhost:4000" in screen, screen
     assert "Auth token:                 ANTHROPIC_AUTH_TOKEN" in screen, screen
     lines = screen.splitlines()
@@ -130,13 +189,21 @@ def test_status_screen_names_gateway_and_token(gateway, terminal):
     captures.check("quickstart/status.txt", textwrap.dedent("\n".join(lines[top:end])))
 
 
-def test_gateway_counts_claude_code_tokens(gateway, upstream, terminal):
-    terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+def test_gateway_counts_claude_code_tokens(gateways, provider, terminal):
+    # Counters are cumulative: a freshly started gateway makes the page's numbers exact.
+    gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": provider.url}, restart=True)
+    claude_replied(terminal.run("quickstart/06-connect-shell.sh",
+                                "quickstart/07-first-request.sh"), "pong")
     result = terminal.run("quickstart/10-gateway-usage.sh")
     counted = dict(line.rsplit(" ", 1) for line in result.stdout.splitlines())
-    # The gateway counts what the provider reported; cumulative over the session's requests.
-    opus_in = float(counted['litellm_input_tokens_metric_total{model="claude-opus-5-5"}'])
-    assert opus_in >= anthropic_wire.INPUT_TOKENS and opus_in % anthropic_wire.INPUT_TOKENS == 0
+    assert counted == {  # exactly what the provider reported for that one request
+        'litellm_input_tokens_metric_total{model="claude-opus-5-5"}':
+            f"{anthropic_wire.INPUT_TOKENS:.1f}",
+        'litellm_output_tokens_metric_total{model="claude-opus-5-5"}':
+            f"{anthropic_wire.OUTPUT_TOKENS:.1f}",
+    }, result.output
+    captures.check("quickstart/gateway-usage.console", captures.console(
+        snippet("quickstart/10-gateway-usage.sh").read_text(), result.stdout))
 
 
 def test_debug_log_shows_the_gateway_url(gateway, terminal):
@@ -151,3 +218,56 @@ def test_debug_flags_exist_in_the_pinned_cli(terminal):
     help_text = terminal.sh("claude --help").stdout
     for flag in ("--debug", "--debug-file", "--model", "--settings"):
         assert flag in help_text, f"{flag} is on the page but not in claude --help"
+
+
+# -- When it does not work: each pitfall reproduced with its real symptom ---------------
+
+def pitfall(name: str, result, command: str = "quickstart/07-first-request.sh") -> None:
+    assert result.code != 0, result.output
+    captures.check(f"quickstart/pitfall-{name}.console",
+                   captures.console(snippet(command).read_text(), result.output))
+
+
+def test_pitfall_base_url_without_token(gateway, upstream, terminal):
+    terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:4000"
+    result = terminal.run("quickstart/07-first-request.sh")
+    claude_failed_with(result, "Not logged in", within_s=15)
+    assert not upstream_messages(upstream)
+    pitfall("no-token", result)
+
+
+def test_pitfall_wrong_token(gateway, upstream, terminal):
+    terminal.env.update(ANTHROPIC_BASE_URL="http://localhost:4000",
+                        ANTHROPIC_AUTH_TOKEN="sk-not-the-master-key")
+    result = terminal.run("quickstart/07-first-request.sh")
+    claude_failed_with(result, "API Error: 400 No connected db.", within_s=15)
+    assert not upstream_messages(upstream)
+    pitfall("wrong-token", result)
+
+
+def test_pitfall_model_missing_from_config(gateway, upstream, terminal):
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/13-unknown-model.sh")
+    claude_failed_with(result, "Invalid model name passed in model=claude-sonnet-5",
+                       within_s=15)
+    assert not upstream_messages(upstream)
+    pitfall("unknown-model", result, "quickstart/13-unknown-model.sh")
+
+
+def test_pitfall_gateway_started_where_base_url_is_exported(gateways, provider, terminal):
+    """LiteLLM reads ANTHROPIC_BASE_URL as its own upstream: the reader's Claude Code
+    variable, exported in the gateway's shell, points the gateway at itself."""
+    provider.reset()
+    gateways.get(("quickstart/06-connect-shell.sh",) + START, CONFIG)  # no redirect to the fake
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    # The gateway called itself with the provider key, which it (rightly) refuses.
+    claude_failed_with(result, "AnthropicException", within_s=30)
+    assert "No connected db" in result.output
+    assert not upstream_messages(provider)
+    pitfall("gateway-loops", result)
+
+
+def test_pitfall_gateway_not_running(gateways, terminal):
+    gateways.free_port(4000)
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    claude_failed_with(result, "ECONNREFUSED", within_s=15)
+    pitfall("not-running", result)

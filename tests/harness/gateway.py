@@ -10,6 +10,7 @@ test session; starting one on a port another holds stops the other first.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -55,8 +56,9 @@ def backend_report() -> str:
 
 @dataclass
 class Gateway:
-    start_snippet: str
-    files: dict[str, str]  # name in the working directory -> snippet
+    start: tuple[str, ...]  # snippets sourced in order in one shell; the last starts LiteLLM
+    files: dict[str, str | Path]  # name in the working directory -> snippet (or a file a
+    # test derived from one, to prove what a broken variant does)
     port: int = 4000
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
@@ -73,10 +75,10 @@ class Gateway:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.workdir else ""
 
-    def start(self) -> Gateway:
+    def launch(self) -> Gateway:
         self.workdir = Path(tempfile.mkdtemp(prefix="gateway-"))
-        for name, rel in self.files.items():
-            shutil.copyfile(snippet(rel), self.workdir / name)
+        for name, src in self.files.items():
+            shutil.copyfile(src if isinstance(src, Path) else snippet(src), self.workdir / name)
         home = self.workdir / "home"
         home.mkdir()
         env = {
@@ -87,9 +89,10 @@ class Gateway:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **self.env,
         }
+        script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in self.start)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                ["bash", str(snippet(self.start_snippet))], cwd=self.workdir, env=env,
+                ["bash", "-c", script], cwd=self.workdir, env=env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         self._wait_live()
@@ -137,15 +140,15 @@ class GatewayPool:
     def __init__(self):
         self._running: dict[tuple, Gateway] = {}
 
-    def get(self, start_snippet: str, files: dict[str, str], port: int = 4000,
-            env: dict[str, str] | None = None) -> Gateway:
-        key = (start_snippet, tuple(sorted(files.items())), port,
+    def get(self, start: tuple[str, ...], files: dict[str, str | Path], port: int = 4000,
+            env: dict[str, str] | None = None, restart: bool = False) -> Gateway:
+        key = (start, tuple(sorted((k, str(v)) for k, v in files.items())), port,
                tuple(sorted((env or {}).items())))
         gw = self._running.get(key)
-        if gw and gw.running():
+        if gw and gw.running() and not restart:
             return gw
         self.free_port(port)
-        gw = Gateway(start_snippet, files, port, dict(env or {})).start()
+        gw = Gateway(start, files, port, dict(env or {})).launch()
         self._running[key] = gw
         return gw
 

