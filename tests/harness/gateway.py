@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -76,6 +77,8 @@ class Gateway:
         return self.log_path.read_text(errors="replace") if self.workdir else ""
 
     def launch(self) -> Gateway:
+        if _listening(self.port):
+            raise GatewayFailed(f"port {self.port} is already in use; a gateway cannot start")
         self.workdir = Path(tempfile.mkdtemp(prefix="gateway-"))
         for name, src in self.files.items():
             shutil.copyfile(src if isinstance(src, Path) else snippet(src), self.workdir / name)
@@ -119,15 +122,37 @@ class Gateway:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        """Stop by PID: the session (process group) this gateway's start command leads."""
-        if not self.running():
+        """Stop by PID: the process group this gateway's start command leads. Returns once
+        every process of the group is gone, so the port is free for the next gateway."""
+        if self.proc is None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        pgid = self.proc.pid
+        for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _group_alive(pgid):
+                self.proc.poll()  # reap the leader so the group can empty
+                time.sleep(0.1)
+            if not _group_alive(pgid):
+                break
+        self.proc.wait()
+        self.proc = None
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def tail(text: str, lines: int = 40) -> str:
