@@ -30,15 +30,23 @@ def build_docs(session: nox.Session) -> None:
                 "docs", str(BUILD))
 
 
-def need_tmux(session: nox.Session) -> None:
-    """Claude Code's interactive /status screen is captured under tmux."""
-    if shutil.which("tmux"):
+# Programs the proof drives that pip cannot install: command -> Debian package.
+SYSTEM_TOOLS = {
+    "tmux": "tmux",  # Claude Code's interactive screens (/status)
+    "curl": "curl",  # readers' verification commands
+}
+
+
+def need_system_tools(session: nox.Session) -> None:
+    missing = sorted({pkg for cmd, pkg in SYSTEM_TOOLS.items() if not shutil.which(cmd)})
+    if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "tmux", external=True)
+        session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
     else:
-        session.error("tmux is missing: install it (Debian/Ubuntu: sudo apt-get install tmux)")
+        session.error("missing programs; install them first: "
+                      f"sudo apt-get install {' '.join(missing)}")
 
 
 @nox.session
@@ -62,7 +70,7 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     timings = {}
     started = time.monotonic()
     install(session, "docs", "test")
-    need_tmux(session)
+    need_system_tools(session)
     timings["tools"] = time.monotonic() - started
     t = time.monotonic()
     # Runs the quickstart's own install snippets (the only step that needs the network).
