@@ -47,8 +47,8 @@ def _install(kind: str, rel: str, env: dict[str, str]) -> Path:
     if done.exists():
         print(f"{kind}: cached in {work}")
         return work
-    for old in CACHE.glob(f"{kind}-*"):  # a previous pin: nothing else uses it
-        shutil.rmtree(old, ignore_errors=True)
+    # Other pins stay: another checkout (a branch, a CI clone) may still use them.
+    shutil.rmtree(work, ignore_errors=True)  # an install that died half-way
     work.mkdir(parents=True)
     print(f"{kind}: running snippets/{rel} in {work}", flush=True)
     started = time.monotonic()
