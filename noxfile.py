@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -106,3 +107,33 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     scripts = sorted(str(p) for p in (ROOT / "snippets").rglob("*.sh")) + [".ci/run"]
     session.run("shellcheck", "--shell=bash", "--exclude=SC1091", *scripts)
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Time `verify-docs` end to end: `nox -s bench -- [RUNS] [cold]`. Warm reuses the
+    component cache; cold gives every run an empty one (pip's own download cache stays)."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    runs = int(session.posargs[0]) if session.posargs else 3
+    cold = "cold" in session.posargs
+    seconds = []
+    for i in range(runs):
+        env = dict(os.environ)
+        if cold:
+            env["GATEWAY_DOCS_CACHE"] = tempfile.mkdtemp(prefix="gateway-docs-cold-")
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "nox",
+                                 "-s", "verify-docs"], cwd=ROOT, env=env,
+                                capture_output=True, text=True)
+        seconds.append(time.monotonic() - started)
+        if cold:
+            shutil.rmtree(env["GATEWAY_DOCS_CACHE"], ignore_errors=True)
+        if result.returncode != 0:
+            session.error(f"run {i + 1} failed:\n{result.stdout[-3000:]}")
+        session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s")
+    session.log(f"verify-docs ({'cold' if cold else 'warm'}, {os.cpu_count()} cores): "
+                f"median {statistics.median(seconds):.0f} s over {runs} runs "
+                f"({', '.join(f'{s:.0f}' for s in seconds)})")
