@@ -35,28 +35,13 @@ PROVIDER_KEY = "sk-ant-your-anthropic-key"  # what 03-start-gateway.sh exports
 MASTER_KEY = "sk-litellm-change-me"
 
 
-def test_master_key_outside_general_settings_stops_the_gateway(gateways, provider, tmp_path):
-    """The page says LiteLLM refuses to start with master_key under litellm_settings."""
-    config = yaml.safe_load(snippet("quickstart/02-config.yaml").read_text())
-    config["litellm_settings"]["master_key"] = config["general_settings"].pop("master_key")
-    moved = tmp_path / "config.yaml"
-    moved.write_text(yaml.safe_dump(config))
-    with pytest.raises(GatewayFailed, match="no master key is set"):
-        gateways.get(START, {"config.yaml": moved}, env={"ANTHROPIC_API_BASE": provider.url})
-    # The page also warns: LiteLLM's own LITELLM_MASTER_KEY, if exported, hides the mistake.
-    hidden = gateways.get(START, {"config.yaml": moved}, env={
-        "ANTHROPIC_API_BASE": provider.url, "LITELLM_MASTER_KEY": MASTER_KEY})
-    assert hidden.running()
-    gateways.free_port(hidden.port)
-
-
 @pytest.fixture
 def gateway(gateways, provider):
     """The quickstart gateway, pointed at the provider fake through its environment."""
     return gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
 
 
-# -- Step 1 and 4: installs ------------------------------------------------------------------
+# -- Steps 1 and 5: installs ------------------------------------------------------------------
 
 def test_install_snippets_pin_the_tested_versions():
     litellm = snippet("quickstart/01-install-litellm.sh").read_text()
@@ -88,6 +73,23 @@ def test_installed_components_are_the_pinned_ones():
     assert claude.split()[0] == CLAUDE_CODE_VERSION
 
 
+# -- Steps 2 to 4: the config and the running gateway ------------------------------------
+
+def test_master_key_outside_general_settings_stops_the_gateway(gateways, provider, tmp_path):
+    """The page says LiteLLM refuses to start with master_key under litellm_settings."""
+    config = yaml.safe_load(snippet("quickstart/02-config.yaml").read_text())
+    config["litellm_settings"]["master_key"] = config["general_settings"].pop("master_key")
+    moved = tmp_path / "config.yaml"
+    moved.write_text(yaml.safe_dump(config))
+    with pytest.raises(GatewayFailed, match="no master key is set"):
+        gateways.get(START, {"config.yaml": moved}, env={"ANTHROPIC_API_BASE": provider.url})
+    # The page also warns: LiteLLM's own LITELLM_MASTER_KEY, if exported, hides the mistake.
+    hidden = gateways.get(START, {"config.yaml": moved}, env={
+        "ANTHROPIC_API_BASE": provider.url, "LITELLM_MASTER_KEY": MASTER_KEY})
+    assert hidden.running()
+    gateways.free_port(hidden.port)
+
+
 def test_request_without_key_is_refused_with_401(gateway):
     """What the page says prisma is for: a clear 401, not a 500, when no key is sent."""
     body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 8,
@@ -100,7 +102,14 @@ def test_request_without_key_is_refused_with_401(gateway):
     assert "No api key passed in" in refused.value.read().decode()
 
 
-# -- Step 5 and 6: connect three ways, first request ---------------------------------------
+def test_gateway_answers_liveliness(gateway, terminal):
+    result = terminal.run("quickstart/04-check-gateway.sh")
+    assert result.code == 0, result.output
+    captures.check("quickstart/check-gateway.console", captures.console(
+        snippet("quickstart/04-check-gateway.sh").read_text(), result.stdout))
+
+
+# -- Steps 6 and 7: connect three ways, first request ---------------------------------------
 
 CONNECTIONS = {
     "shell": {"run": ["quickstart/06-connect-shell.sh"]},
@@ -147,7 +156,41 @@ def test_default_model_variables_remap_the_aliases(gateway, upstream, terminal):
     assert upstream_models(upstream) == ["claude-haiku-5-5", "claude-opus-5-5"]
 
 
-# -- Precedence: the page says a settings file's env beats the shell ----------------------
+# -- Precedence: the order the page states, proven with the real CLI --------------------
+
+PRECEDENCE = ["flag", "local", "project", "user", "shell"]  # first wins
+
+
+def place_token(terminal, level: str, token: str) -> str:
+    """Put ANTHROPIC_AUTH_TOKEN at one level; returns the claude options it needs."""
+    env = json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": token}})
+    if level == "flag":
+        return f"--settings '{env}' "
+    if level == "shell":
+        terminal.env["ANTHROPIC_AUTH_TOKEN"] = token
+    else:
+        base = terminal.home if level == "user" else terminal.project
+        path = base / {"user": ".claude/settings.json", "project": ".claude/settings.json",
+                       "local": ".claude/settings.local.json"}[level]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(env)
+    return ""
+
+
+@pytest.mark.parametrize("winner", PRECEDENCE[:-1])
+def test_settings_precedence(winner, gateway, upstream, terminal):
+    """At each level, a good token beats stale ones at every lower level, and a stale one
+    there beats good ones below it."""
+    terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:4000"
+    lower = PRECEDENCE[PRECEDENCE.index(winner) + 1:]
+    for wins, loses, outcome in ((MASTER_KEY, "sk-stale-token", 0), ("sk-stale-token",
+                                                                     MASTER_KEY, 1)):
+        for level in lower:
+            place_token(terminal, level, loses)
+        flag = place_token(terminal, winner, wins)
+        result = terminal.sh(f'claude {flag}-p "Reply with the word pong"')
+        assert (result.code != 0) == bool(outcome), f"{winner} over {lower}: {result.output}"
+
 
 def test_settings_env_beats_the_shell(gateway, upstream, terminal):
     terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:4000"
@@ -159,23 +202,7 @@ def test_settings_env_beats_the_shell(gateway, upstream, terminal):
     claude_replied(terminal.run("quickstart/07-first-request.sh"), "pong")
 
 
-def test_project_local_settings_beat_user_settings(gateway, upstream, terminal):
-    stale = terminal.home / ".claude" / "settings.json"
-    stale.parent.mkdir(parents=True)
-    stale.write_text('{"env": {"ANTHROPIC_BASE_URL": "http://localhost:4000",'
-                     ' "ANTHROPIC_AUTH_TOKEN": "sk-stale-token"}}')
-    connect(terminal, "project")
-    claude_replied(terminal.run("quickstart/07-first-request.sh"), "pong")
-
-
-def test_gateway_answers_liveliness(gateway, terminal):
-    result = terminal.run("quickstart/04-check-gateway.sh")
-    assert result.code == 0, result.output
-    captures.check("quickstart/check-gateway.console", captures.console(
-        snippet("quickstart/04-check-gateway.sh").read_text(), result.stdout))
-
-
-# -- Step 7: how do I know it worked? ------------------------------------------------------
+# -- Step 8: how do I know it went through the gateway? ----------------------------------
 
 def test_status_screen_names_gateway_and_token(gateway, terminal):
     terminal.seed_first_run()
