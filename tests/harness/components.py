@@ -20,6 +20,8 @@ from pathlib import Path
 from .project import CACHE, SNIPPETS
 
 LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
+# Add-ons a guide installs into the same LiteLLM environment (run in the LiteLLM work dir).
+LITELLM_ADDONS = ["vertex/01-install-google-auth.sh"]  # Vertex AI needs google-auth
 CLAUDE_INSTALL = "quickstart/05-install-claude-code.sh"
 
 
@@ -61,9 +63,22 @@ def _install(kind: str, rel: str, env: dict[str, str]) -> Path:
     return work
 
 
+def _install_addon(work: Path, rel: str, env: dict[str, str]) -> None:
+    digest = hashlib.sha256((SNIPPETS / rel).read_bytes()).hexdigest()[:12]
+    done = work / f".installed-addon-{digest}"
+    if done.exists():
+        return
+    print(f"litellm add-on: running snippets/{rel} in {work}", flush=True)
+    if subprocess.run(["bash", str(SNIPPETS / rel)], cwd=work, env=env).returncode != 0:
+        sys.exit(f"litellm add-on: snippets/{rel} failed")
+    done.write_text("done\n")
+
+
 def install_all() -> None:
     base = dict(os.environ)
-    _install("litellm", LITELLM_INSTALL, base)
+    litellm_work = _install("litellm", LITELLM_INSTALL, base)
+    for rel in LITELLM_ADDONS:
+        _install_addon(litellm_work, rel, base)
     work = _workdir("claude-code", CLAUDE_INSTALL)
     npm_env = dict(base, PATH=f"{node_bin()}{os.pathsep}{base['PATH']}",
                    NPM_CONFIG_PREFIX=str(work / "npm-global"), NPM_CONFIG_UPDATE_NOTIFIER="false",

@@ -62,3 +62,67 @@ def gateways(isolated):
 @pytest.fixture
 def terminal(tmp_path, isolated):
     return Terminal(tmp_path)
+
+
+# -- Bedrock and Vertex AI stand-ins (multi-provider guides) ------------------------------
+
+# Visibly fake AWS credentials for the gateway: LiteLLM signs with them; the fake only
+# checks that a SigV4 signature is there.
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+            "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-for-tests-only"}
+
+
+@pytest.fixture(scope="session")
+def bedrock_provider(isolated):
+    """Amazon Bedrock runtime stand-in (its own server, like its own host)."""
+    from . import bedrock_wire
+    fake = bedrock_wire.install(ProviderFake()).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def bedrock(bedrock_provider):
+    bedrock_provider.reset()
+    return bedrock_provider
+
+
+@pytest.fixture(scope="session")
+def vertex_provider(isolated):
+    """Vertex AI stand-in, with the Google token endpoint a key file can point at."""
+    from . import vertex_wire
+    fake = vertex_wire.install(ProviderFake()).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def vertex(vertex_provider):
+    vertex_provider.reset()
+    return vertex_provider
+
+
+@pytest.fixture(scope="session")
+def aws_gateway_env(bedrock_provider):
+    """Where LiteLLM finds Bedrock (AWS_BEDROCK_RUNTIME_ENDPOINT) and fake credentials."""
+    return {"AWS_BEDROCK_RUNTIME_ENDPOINT": bedrock_provider.url, **FAKE_AWS}
+
+
+@pytest.fixture(scope="session")
+def google_gateway_env(vertex_provider, tmp_path_factory):
+    """Where LiteLLM finds Vertex AI (VERTEX_API_BASE, which the published start script keeps) and a service-account key file whose
+    token_uri is the fake's token endpoint: LiteLLM's real google-auth flow, signed with a
+    throwaway key, answered by the stand-in instead of Google."""
+    import json
+    import subprocess
+    home = tmp_path_factory.mktemp("google")
+    key = subprocess.run(["openssl", "genrsa", "2048"], capture_output=True, text=True,
+                         check=True).stdout
+    (home / "keys").mkdir()
+    (home / "keys" / "litellm-vertex.json").write_text(json.dumps({
+        "type": "service_account", "project_id": "my-gcp-project",
+        "private_key_id": "fake-key-id", "private_key": key,
+        "client_email": "litellm@my-gcp-project.iam.gserviceaccount.com",
+        "client_id": "000000000000000000000",
+        "token_uri": vertex_provider.url + "/token"}))
+    return {"VERTEX_API_BASE": vertex_provider.url, "HOME": str(home)}
