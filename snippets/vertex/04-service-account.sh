@@ -1,0 +1,1 @@
+export GOOGLE_APPLICATION_CREDENTIALS="$HOME/keys/litellm-vertex.json"

@@ -1,0 +1,43 @@
+"""How-to: Claude Code and Vertex AI through LiteLLM (docs/how-to/vertex.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import captures, vertex_wire
+from tests.harness.snippets import snippet
+from tests.harness.expect import claude_failed_with, claude_replied
+
+START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
+CONFIG = {"config.yaml": "vertex/02-config.yaml"}
+PREDICT = ("/v1/projects/my-gcp-project/locations/us-east5/publishers/anthropic/models/"
+           "claude-opus-5-5:streamRawPredict")
+
+
+@pytest.fixture
+def gateway(gateways, google_gateway_env):
+    return gateways.get(START, CONFIG, env=google_gateway_env)
+
+
+def test_gateway_mode_reaches_vertex(gateway, vertex, terminal):
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    calls = vertex.received("POST", r"Predict$")
+    assert {c.path for c in calls} == {PREDICT}
+    call = calls[-1]  # earlier ones carried beta flags Vertex refused (see the beta trap)
+    assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
+    assert "model" not in call.json, "Vertex AI names the model in the path, not the body"
+    # The token the gateway minted from its key file, never the reader's gateway key.
+    assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
+    assert vertex.received("POST", r"^/token$"), "google-auth exchanged the key for a token"
+
+
+def test_vertex_mode_pass_through_needs_credentials_for_the_route(gateway, vertex, terminal):
+    """Claude Code in Vertex mode calls LiteLLM's /vertex_ai pass-through, which uses only
+    credentials registered for pass-through; the model_list entries above are not."""
+    result = terminal.run("vertex/05-vertex-mode.sh", "quickstart/07-first-request.sh")
+    claude_failed_with(result, "No Vertex AI credential is configured on this proxy",
+                       within_s=60)
+    assert not vertex.received("POST", r"Predict$")
+    captures.check("vertex/vertex-mode-pass-through.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output))
