@@ -1,0 +1,50 @@
+"""How-to: one gateway, several providers, with fallback (docs/how-to/multi-provider.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import bedrock_wire, captures
+from tests.harness.expect import claude_replied, upstream_messages
+from tests.harness.snippets import snippet
+
+START = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
+CONFIG = {"config.yaml": "multi-provider/01-config.yaml"}
+
+
+@pytest.fixture
+def gateway(gateways, provider, aws_gateway_env, google_gateway_env):
+    return gateways.get(START, CONFIG, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env})
+
+
+def predicts(vertex):
+    return vertex.received("POST", r"Predict$")
+
+
+def test_per_command_model_reaches_each_provider(gateway, upstream, bedrock, vertex, terminal):
+    result = terminal.run("quickstart/06-connect-shell.sh",
+                          "bedrock/05-disable-experimental-betas.sh",
+                          "multi-provider/03-per-command.sh")
+    assert result.code == 0 and result.stdout.split() == ["pong"] * 3, result.output
+    assert [c.path for c in bedrock.received("POST", "^/model/")] == [
+        "/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream"]
+    assert bedrock.received("POST")[0].json["anthropic_version"] == bedrock_wire.ANTHROPIC_VERSION
+    assert len(predicts(vertex)) == 1
+    assert [r.json["model"] for r in upstream_messages(upstream)] == ["claude-opus-5-5"]
+
+
+def test_failing_provider_falls_back_to_the_next(gateway, upstream, bedrock, vertex, terminal):
+    bedrock.fail(503, {"message": "Bedrock is unavailable in this region"}, times=10)
+    result = terminal.run("quickstart/06-connect-shell.sh",
+                          "bedrock/05-disable-experimental-betas.sh",
+                          "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    tried = len(bedrock.received("POST", "^/model/"))
+    assert tried >= 1 and len(predicts(vertex)) == 1 and not upstream_messages(upstream)
+    captures.check("multi-provider/fallback.txt", "\n".join([
+        "$ " + snippet("quickstart/07-first-request.sh").read_text().strip(),
+        result.stdout.strip(),
+        f"Bedrock requests (all answered 503): {tried}",
+        f"Vertex AI requests (answered 200): {len(predicts(vertex))}",
+        f"Anthropic API requests: {len(upstream_messages(upstream))}"]))
