@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import captures, vertex_wire
-from tests.harness.snippets import snippet
 from tests.harness.expect import claude_failed_with, claude_replied
+from tests.harness.snippets import snippet
 
 START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
 CONFIG = {"config.yaml": "vertex/02-config.yaml"}
