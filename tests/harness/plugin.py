@@ -111,8 +111,9 @@ def aws_gateway_env(bedrock_provider):
 @pytest.fixture(scope="session")
 def google_gateway_env(vertex_provider, tmp_path_factory):
     """Where LiteLLM finds Vertex AI (VERTEX_API_BASE, which the published start script
-    keeps) and a service-account key file whose token_uri is the fake's token endpoint: LiteLLM's real google-auth flow, signed with a
-    throwaway key, answered by the stand-in instead of Google."""
+    keeps) and a service-account key file whose token_uri is the fake's token endpoint:
+    LiteLLM's real google-auth flow, signed with a throwaway key, answered by the stand-in
+    instead of Google."""
     import json
     import subprocess
     home = tmp_path_factory.mktemp("google")
