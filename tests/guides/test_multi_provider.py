@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import bedrock_wire, captures
-from tests.harness.expect import claude_replied, upstream_messages
+from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.snippets import snippet
 
 START = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
@@ -48,3 +48,21 @@ def test_failing_provider_falls_back_to_the_next(gateway, upstream, bedrock, ver
         f"Bedrock requests (all answered 503): {tried}",
         f"Vertex AI requests (answered 200): {len(predicts(vertex))}",
         f"Anthropic API requests: {len(upstream_messages(upstream))}"]))
+
+
+def test_both_modes_set_bedrock_mode_wins(gateway, upstream, bedrock, vertex, terminal):
+    """Gateway-mode and Bedrock-mode variables in one shell: Bedrock mode wins, and this
+    gateway does not publish the Bedrock model id Claude Code then asks for."""
+    both = ("quickstart/06-connect-shell.sh", "bedrock/03-connect.sh",
+            "bedrock/05-disable-experimental-betas.sh")
+    result = terminal.run(*both, "quickstart/07-first-request.sh")
+    claude_failed_with(result, "Invalid model name passed in model=us.anthropic.claude-opus-5-5",
+                       within_s=30)
+    assert "POST /bedrock/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream" \
+        in gateway.log()
+    assert not upstream_messages(upstream) and not bedrock.received("POST")
+    captures.check("multi-provider/both-modes.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output))
+    fixed = terminal.run(*both, "multi-provider/04-leave-bedrock-mode.sh",
+                         "quickstart/07-first-request.sh")
+    claude_replied(fixed, "pong")

@@ -51,7 +51,7 @@ def chunk(event: dict) -> bytes:
 
 def error(resp: Response, status: int, kind: str, message: str) -> None:
     """Bedrock's error shape: {"message": …} with the exception name in x-amzn-ErrorType."""
-    resp.json(status, {"message": message}, {"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+    resp.json(status, {"message": message}, {"x-amzn-ErrorType": kind})
 
 
 def base_model(model_id: str) -> str:
@@ -61,10 +61,22 @@ def base_model(model_id: str) -> str:
     return model_id
 
 
+def signed_region(req: Request) -> str | None:
+    """The region a SigV4 signature was made for (its credential scope), if signed."""
+    m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/bedrock/", req.header("authorization") or "")
+    return m.group(1) if m else None
+
+
 def install(fake: ProviderFake, models=MODELS, supported_betas=SUPPORTED_BETAS) -> ProviderFake:
+    # Regions a test takes down (one endpoint per region in real life; here the signature's
+    # region tells them apart).
+    fake.down_regions = set()
+
     def invoke(req: Request, resp: Response, m: re.Match) -> None:
         model_id = unquote(m["model"])
         body = req.json or {}
+        if signed_region(req) in fake.down_regions:
+            return error(resp, 503, "ServiceUnavailableException", "Service unavailable")
         if base_model(model_id) not in models:
             return error(resp, 400, "ValidationException",
                          "The provided model identifier is invalid.")

@@ -84,6 +84,7 @@ def bedrock_provider(isolated):
 @pytest.fixture
 def bedrock(bedrock_provider):
     bedrock_provider.reset()
+    bedrock_provider.down_regions.clear()
     return bedrock_provider
 
 

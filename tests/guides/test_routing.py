@@ -1,0 +1,107 @@
+"""How-to: routing and resilience across regions and providers (docs/how-to/routing.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.harness import bedrock_wire, components
+from tests.harness.expect import claude_replied
+from tests.harness.snippets import snippet
+
+START = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
+STRATEGIES = {
+    "routing/01-multi-region.yaml": "simple-shuffle",
+    "routing/02-least-busy.yaml": "least-busy",
+    "routing/03-usage-based.yaml": "usage-based-routing-v2",
+    "routing/04-latency-based.yaml": "latency-based-routing",
+    "routing/05-circular-fallback.yaml": "simple-shuffle",
+}
+
+# LiteLLM's own config loader (the one `litellm --config` runs), for several files in one
+# process: each file builds its Router, or the error it raises is reported.
+LOAD = """
+import asyncio, json, sys
+from litellm.proxy.proxy_server import ProxyConfig
+
+async def main():
+    for path in sys.argv[1:]:
+        try:
+            router, _, _ = await ProxyConfig().load_config(router=None, config_file_path=path)
+            print(json.dumps({"path": path, "strategy": router.routing_strategy,
+                              "fallbacks": router.fallbacks}))
+        except Exception as e:
+            print(json.dumps({"path": path, "error": str(e)}))
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    files = [str(snippet(rel)) for rel in STRATEGIES]
+    typo = tmp_path_factory.mktemp("typo") / "config.yaml"
+    typo.write_text(snippet("routing/02-least-busy.yaml").read_text().replace(
+        "least-busy", "least-busy-routing"))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(typo.parent), "LITELLM_LOCAL_MODEL_COST_MAP":
+           "True", "GATEWAY_MASTER_KEY": "sk-litellm-change-me", "VERTEX_PROJECT": "p",
+           "VERTEX_LOCATION": "us-east5", "VERTEX_API_BASE": "http://127.0.0.1:9"}
+    out = subprocess.run([components.litellm_bin() / "python", "-c", LOAD, *files, str(typo)],
+                         capture_output=True, text=True, env=env, timeout=180).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith('{"path"')]
+    results = {r["path"]: r for r in lines}
+    results["typo"] = results.pop(str(typo), {})
+    return results
+
+
+@pytest.mark.parametrize("rel", STRATEGIES)
+def test_pinned_litellm_loads_each_routing_config(rel, loaded):
+    result = loaded[str(snippet(rel))]
+    assert result.get("strategy") == STRATEGIES[rel], result
+
+
+def test_a_misspelt_strategy_is_refused(loaded):
+    typo = loaded["typo"]
+    assert "Invalid routing_strategy: 'least-busy-routing'" in typo.get("error", ""), typo
+
+
+def test_circular_fallbacks_load_without_complaint(loaded):
+    result = loaded[str(snippet("routing/05-circular-fallback.yaml"))]
+    assert result["fallbacks"] == [{"claude-opus-5-5": ["claude-opus-5-5-vertex"]},
+                                   {"claude-opus-5-5-vertex": ["claude-opus-5-5"]}]
+
+
+@pytest.fixture
+def gateway(gateways, provider, aws_gateway_env, google_gateway_env):
+    return gateways.get(START, {"config.yaml": "routing/01-multi-region.yaml"}, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env})
+
+
+def regions(bedrock):
+    return [bedrock_wire.signed_region(r) for r in bedrock.received("POST", "^/model/")]
+
+
+def test_a_region_down_claude_code_never_notices(gateway, bedrock, vertex, terminal):
+    """us-east-1 answers 503 to everything; every prompt still gets its answer. Which
+    deployment a retry lands on is random (simple-shuffle), so the test checks outcomes,
+    not counts: the answers came from us-west-2 or, when a request's retries all drew
+    us-east-1, from the Vertex AI fallback."""
+    bedrock.down_regions.add("us-east-1")
+    for _ in range(3):
+        result = terminal.run("quickstart/06-connect-shell.sh",
+                              "bedrock/05-disable-experimental-betas.sh",
+                              "quickstart/07-first-request.sh")
+        claude_replied(result, "pong")
+    seen = regions(bedrock)
+    answered = seen.count("us-west-2") + len(vertex.received("POST", "Predict$"))
+    assert answered == 3 and set(seen) <= {"us-east-1", "us-west-2"}, seen
+
+
+def test_both_regions_down_falls_back_to_vertex(gateway, bedrock, vertex, terminal):
+    bedrock.down_regions.update({"us-east-1", "us-west-2"})
+    result = terminal.run("quickstart/06-connect-shell.sh",
+                          "bedrock/05-disable-experimental-betas.sh",
+                          "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    assert len(vertex.received("POST", "Predict$")) == 1
