@@ -14,6 +14,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -64,10 +65,11 @@ class Gateway:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     workdir: Path | None = None
+    tls_ca: Path | None = None  # serving HTTPS with a certificate this CA signed
 
     @property
     def url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"{'https' if self.tls_ca else 'http'}://localhost:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -109,7 +111,9 @@ class Gateway:
                     f"gateway exited with {self.proc.returncode} before it was live:\n"
                     + tail(self.log()))
             try:
-                with urllib.request.urlopen(self.url + "/health/liveliness", timeout=2) as r:
+                context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
+                with urllib.request.urlopen(self.url + "/health/liveliness", timeout=2,
+                                            context=context) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -166,14 +170,15 @@ class GatewayPool:
         self._running: dict[tuple, Gateway] = {}
 
     def get(self, start: tuple[str, ...], files: dict[str, str | Path], port: int = 4000,
-            env: dict[str, str] | None = None, restart: bool = False) -> Gateway:
+            env: dict[str, str] | None = None, restart: bool = False,
+            tls_ca: Path | None = None) -> Gateway:
         key = (start, tuple(sorted((k, str(v)) for k, v in files.items())), port,
                tuple(sorted((env or {}).items())))
         gw = self._running.get(key)
         if gw and gw.running() and not restart:
             return gw
         self.free_port(port)
-        gw = Gateway(start, files, port, dict(env or {})).launch()
+        gw = Gateway(start, files, port, dict(env or {}), tls_ca=tls_ca).launch()
         self._running[key] = gw
         return gw
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable
@@ -93,6 +94,7 @@ class ProviderFake:
     port: int = 0
     requests: list[Request] = field(default_factory=list)
     reply_text: str = "pong"
+    tls: ssl.SSLContext | None = None  # serve HTTPS (a provider behind a real certificate)
 
     def __post_init__(self):
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
@@ -148,7 +150,7 @@ class ProviderFake:
     # -- lifecycle --------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> ProviderFake:
         fake = self
@@ -201,6 +203,9 @@ class ProviderFake:
         self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
+        if self.tls:  # handshakes happen per connection, in the handler threads
+            self._server.socket = self.tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
