@@ -1,0 +1,1 @@
+ANTHROPIC_LOG=info claude -p "Reply with the word pong"
