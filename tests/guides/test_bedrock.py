@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from tests.harness import anthropic_wire, bedrock_wire, captures, components
-from tests.harness.expect import claude_replied
+from tests.harness.expect import claude_failed_with, claude_replied
 from tests.harness.snippets import snippet
 
 START = ("bedrock/02-start-gateway.sh",)
@@ -81,3 +81,36 @@ def test_event_stream_frames_decode_with_botocore(bedrock):
     out = subprocess.run([components.litellm_bin() / "python", "-c", code], input=frames,
                          capture_output=True, check=True).stdout.decode().split("\n")
     assert out[0] == "chunk message_start" and "chunk message_stop" in out, out
+
+
+# -- When it fails: each provider-side failure with the symptom Claude Code shows --------
+
+FAILURES = {  # name: (how the provider fails, what Claude Code then shows)
+    "access-denied": (lambda b: b.fail(403, bedrock_wire.ACCESS_DENIED, times=20),
+                      "API Error: 403"),
+    "throttled": (lambda b: b.fail(429, bedrock_wire.THROTTLED, times=20),
+                  "API Error: Request rejected (429)"),
+    "region-down": (lambda b: b.down_regions.add("us-east-1"), "API Error: 503"),
+}
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_provider_failure_symptoms(name, gateway, bedrock, terminal):
+    fail, shown = FAILURES[name]
+    fail(bedrock)
+    result = terminal.run("bedrock/03-connect.sh", "bedrock/05-disable-experimental-betas.sh",
+                          "bedrock/04-first-request.sh")
+    claude_failed_with(result, shown, within_s=60)
+    assert bedrock.received("POST", "^/model/"), "the refusal came from the provider"
+    captures.check(f"bedrock/fails-{name}.console", captures.console(
+        snippet("bedrock/04-first-request.sh").read_text(), result.output))
+
+
+def test_model_the_gateway_does_not_publish(gateway, bedrock, terminal):
+    result = terminal.run("bedrock/03-connect.sh", "bedrock/05-disable-experimental-betas.sh",
+                          "bedrock/06-other-model.sh")
+    claude_failed_with(result, "Invalid model name passed in model=us.anthropic.claude-sonnet-5-5",
+                       within_s=30)
+    assert not bedrock.received("POST"), "the gateway refused it; Bedrock never saw it"
+    captures.check("bedrock/fails-unpublished-model.console", captures.console(
+        snippet("bedrock/06-other-model.sh").read_text(), result.output))

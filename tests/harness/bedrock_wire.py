@@ -30,6 +30,11 @@ SUPPORTED_BETAS = {"claude-code-20250219", "interleaved-thinking-2025-05-14", "e
                    "context-1m-2025-08-07"}
 
 
+# Bodies of Bedrock's common refusals, as users report them (for fault injection).
+ACCESS_DENIED = {"message": "You don't have access to the model with the specified model ID."}
+THROTTLED = {"message": "Too many requests, please wait before trying again."}
+
+
 def frame(payload: bytes, headers: dict[str, str]) -> bytes:
     """One AWS event-stream message: prelude (total length, headers length, CRC32), headers
     (name, type 7 = string, value), payload, CRC32 of everything before it."""
@@ -51,7 +56,8 @@ def chunk(event: dict) -> bytes:
 
 def error(resp: Response, status: int, kind: str, message: str) -> None:
     """Bedrock's error shape: {"message": …} with the exception name in x-amzn-ErrorType."""
-    resp.json(status, {"message": message}, {"x-amzn-ErrorType": kind})
+    resp.json(status, {"message": message},
+              {"x-amzn-ErrorType": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
 
 
 def base_model(model_id: str) -> str:

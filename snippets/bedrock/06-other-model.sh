@@ -1,0 +1,1 @@
+claude -p --model us.anthropic.claude-sonnet-5-5 "Reply with the word pong"
