@@ -1,0 +1,402 @@
+"""How-to: connect Claude Code to an enterprise gateway (docs/how-to/enterprise-gateway.md),
+and the custom nginx gateway it publishes. Real Claude Code, real LiteLLM, real nginx; the
+provider fake records what reaches the upstream."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.harness import anthropic_wire, captures, nginx
+from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.provider_fake import ProviderFake
+from tests.harness.snippets import snippet
+
+LITELLM_START = ("quickstart/03-start-gateway.sh",)
+LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+RATE_LIMITED_CONFIG = {"config.yaml": "enterprise/20-litellm-rate-limit.yaml"}
+NGINX_START = ("enterprise/12-start-gateway.sh",)
+NGINX_TEMPLATE = "enterprise/10-gateway.conf.template"
+NGINX_FILES = {"gateway.conf.template": NGINX_TEMPLATE,
+               "developers.map": "enterprise/11-developers.map"}
+FIRST_REQUEST = "quickstart/07-first-request.sh"
+ALICE = "sk-gw-alice-change-me"  # a developer token in 11-developers.map
+MASTER_KEY = "sk-litellm-change-me"  # LiteLLM's key, exported by 12-start-gateway.sh
+PROVIDER_KEY = "sk-ant-your-anthropic-key"  # the key LiteLLM presents upstream
+
+
+@pytest.fixture
+def litellm(gateways, provider):
+    """The quickstart's LiteLLM on localhost:4000, shared with the quickstart's tests."""
+    return gateways.get(LITELLM_START, LITELLM_CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+
+
+def start_nginx(files=None):
+    return nginx.start(NGINX_START, files or NGINX_FILES)
+
+
+@pytest.fixture
+def custom_gateway(litellm):
+    """The published nginx gateway on localhost:8080 in front of that LiteLLM. Started per
+    test (it takes milliseconds), so each test begins with empty rate-limit counters."""
+    gw = start_nginx()
+    yield gw
+    gw.stop()
+
+
+def broken(tmp_path, drop: str):
+    """The published gateway config with one line removed: a variant teams really ship."""
+    text = snippet(NGINX_TEMPLATE).read_text()
+    kept = [line for line in text.splitlines(True) if line.strip() != drop]
+    assert len(kept) == len(text.splitlines()) - 1, f"the published config has no {drop!r}"
+    path = tmp_path / "gateway.conf.template"
+    path.write_text("".join(kept))
+    return start_nginx({**NGINX_FILES, "gateway.conf.template": path})
+
+
+def direct(terminal, upstream):
+    """Point Claude Code straight at the recorder, to see what it puts on the wire."""
+    terminal.env["ANTHROPIC_BASE_URL"] = upstream.url
+
+
+def console(result, command: str = FIRST_REQUEST) -> str:
+    return captures.console(snippet(command).read_text(), result.output)
+
+
+# -- What each authentication choice puts on the wire ------------------------------------
+
+def test_auth_token_is_sent_as_bearer(upstream, terminal):
+    direct(terminal, upstream)
+    claude_replied(terminal.run("enterprise/01-auth-token.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("authorization") == f"Bearer {ALICE}"
+    assert call.header("x-api-key") is None
+
+
+def test_api_key_is_sent_as_x_api_key(upstream, terminal):
+    direct(terminal, upstream)
+    claude_replied(terminal.run("enterprise/02-auth-api-key.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("x-api-key") == ALICE
+    assert call.header("authorization") is None
+
+
+def test_both_set_sends_both(upstream, terminal):
+    direct(terminal, upstream)
+    result = terminal.run("enterprise/01-auth-token.sh", "enterprise/02-auth-api-key.sh",
+                          FIRST_REQUEST)
+    claude_replied(result, "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("authorization") == f"Bearer {ALICE}"
+    assert call.header("x-api-key") == ALICE
+
+
+def test_custom_headers_one_per_line(upstream, terminal):
+    direct(terminal, upstream)
+    claude_replied(terminal.run("enterprise/03-custom-headers.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("x-gateway-key") == ALICE
+    assert call.header("x-team") == "platform"
+    assert call.header("authorization") == f"Bearer {ALICE}"
+
+
+class TokenAgent:
+    """Stands in for the reader's SSO agent behind the token file the helper reads: each
+    read of the file (a FIFO) hands out the next token, so every helper run is counted."""
+
+    def __init__(self, path, tokens: list[str]):
+        self.path, self.tokens, self.handed = path, tokens, []
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        for i in range(50):
+            token = self.tokens[min(i, len(self.tokens) - 1)]
+            with open(self.path, "w") as f:  # blocks until the helper opens the file
+                f.write(token + "\n")
+            self.handed.append(token)
+            time.sleep(0.2)  # let the reader see end-of-file before the next open
+
+
+def install_helper(terminal, tokens: list[str]) -> TokenAgent:
+    terminal.settings("user", "enterprise/04-api-key-helper.json")
+    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
+                    terminal.home / ".claude" / "gateway-token.sh")
+    return TokenAgent(terminal.home / ".config" / "llm-gateway" / "token", tokens)
+
+
+def test_api_key_helper_token_is_sent(upstream, terminal):
+    direct(terminal, upstream)
+    agent = install_helper(terminal, ["sk-gw-short-lived-1"])
+    claude_replied(terminal.run(FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("authorization") == "Bearer sk-gw-short-lived-1"
+    assert call.header("x-api-key") == "sk-gw-short-lived-1"
+    assert agent.handed == ["sk-gw-short-lived-1"], "one helper run for one request"
+
+
+def test_api_key_helper_runs_again_on_401(custom_gateway, upstream, terminal):
+    """The gateway refuses an expired token; Claude Code runs the helper again at once and
+    retries with the fresh token, without the developer noticing."""
+    terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:8080"  # the page's; no token set
+    agent = install_helper(terminal, ["sk-gw-expired", ALICE])
+    result = terminal.run(FIRST_REQUEST)
+    claude_replied(result, "pong")
+    assert agent.handed[:2] == ["sk-gw-expired", ALICE], agent.handed
+    assert len(upstream_messages(upstream)) == 1
+    access = (custom_gateway.workdir / "gateway-access.log").read_text()
+    assert re.findall(r'"POST /v1/messages\?beta=true HTTP/1.1" (\d+)', access) == \
+        ["401", "200"], access
+
+
+# -- What the gateway must forward, asserted at the upstream -------------------------------
+
+def cli_headers(terminal, upstream) -> dict[str, str]:
+    """What Claude Code itself sends (straight to the recorder)."""
+    saved = dict(terminal.env)
+    direct(terminal, upstream)
+    claude_replied(terminal.run("enterprise/01-auth-token.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    upstream.reset()
+    terminal.env = saved
+    return call.headers
+
+
+def betas(header: str | None) -> set[str]:
+    # A comma-separated list; LiteLLM 1.106.2 sorts it, which the API does not mind.
+    return {b.strip() for b in (header or "").split(",") if b.strip()}
+
+
+def assert_forwarded(sent: dict[str, str], arrived) -> None:
+    """The gateway criteria on the upstream side: the API version, the full beta list, and
+    a streamed request."""
+    assert arrived.header("anthropic-version") == sent["anthropic-version"] == "2023-06-01"
+    assert betas(arrived.header("anthropic-beta")) == betas(sent["anthropic-beta"]), \
+        f"anthropic-beta lost or changed: sent {sent['anthropic-beta']!r}, " \
+        f"upstream got {arrived.header('anthropic-beta')!r}"
+    assert arrived.json["stream"] is True
+
+
+def test_litellm_forwards_what_claude_code_needs(litellm, upstream, terminal):
+    sent = cli_headers(terminal, upstream)
+    claude_replied(terminal.run("quickstart/06-connect-shell.sh", FIRST_REQUEST), "pong")
+    (arrived,) = upstream_messages(upstream)
+    assert_forwarded(sent, arrived)
+    assert arrived.header("x-api-key") == PROVIDER_KEY
+
+
+def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream, terminal):
+    sent = cli_headers(terminal, upstream)
+    claude_replied(terminal.run("enterprise/13-connect.sh", FIRST_REQUEST), "pong")
+    (arrived,) = upstream_messages(upstream)
+    assert_forwarded(sent, arrived)
+    # The developer's token stopped at the gateway; LiteLLM got its own key and used the
+    # provider key upstream.
+    assert ALICE not in json.dumps(arrived.headers)
+    assert arrived.header("x-api-key") == PROVIDER_KEY
+
+
+def test_gateway_that_strips_anthropic_beta(litellm, upstream, terminal, tmp_path):
+    """A header allow-list without anthropic-beta: Claude Code still answers here (the
+    provider fake does not enforce betas), so only the upstream check catches it."""
+    sent = cli_headers(terminal, upstream)
+    gw = broken(tmp_path, "proxy_set_header anthropic-beta $http_anthropic_beta;")
+    try:
+        claude_replied(terminal.run("enterprise/13-connect.sh", FIRST_REQUEST), "pong")
+    finally:
+        gw.stop()
+    (arrived,) = upstream_messages(upstream)
+    # LiteLLM re-derives a few betas from the request body; the rest are lost.
+    lost = betas(sent["anthropic-beta"]) - betas(arrived.header("anthropic-beta"))
+    assert {"claude-code-20250219", "interleaved-thinking-2025-05-14"} <= lost, lost
+    print("upstream got anthropic-beta:", arrived.header("anthropic-beta"))
+    with pytest.raises(AssertionError, match="anthropic-beta lost"):
+        assert_forwarded(sent, arrived)
+
+
+GAP_S = 0.3  # the provider fake's pause between streamed events
+
+
+def event_arrivals(url: str, token: str) -> tuple[list[float], dict]:
+    """Seconds after the request at which each SSE event reached the client, and the
+    response headers."""
+    body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 8, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(url + "/v1/messages", body, {
+        "content-type": "application/json", "authorization": f"Bearer {token}",
+        "anthropic-version": "2023-06-01"})
+    started, arrivals = time.monotonic(), []
+    with urllib.request.urlopen(request, timeout=30) as response:
+        for line in response:
+            if line.startswith(b"event:"):
+                arrivals.append(time.monotonic() - started)
+        return arrivals, dict(response.headers)
+
+
+def streamed(arrivals: list[float]) -> bool:
+    """Events arrive spread out as the provider sent them, not in one burst at the end."""
+    produced = GAP_S * (len(anthropic_wire.sse_bytes(anthropic_wire.sse_events("m", "pong")))
+                        - 1)
+    return arrivals[-1] - arrivals[0] >= produced / 2
+
+
+def test_litellm_streams_event_by_event(litellm, upstream):
+    upstream.sse_gap_s = GAP_S
+    arrivals, headers = event_arrivals(litellm.url, MASTER_KEY)
+    assert streamed(arrivals), f"events arrived in a burst: {arrivals}"
+    # What the page says: LiteLLM asks the proxies in front of it not to buffer.
+    assert headers.get("x-accel-buffering") == "no", headers
+
+
+def test_custom_gateway_in_front_of_litellm_streams(custom_gateway, upstream):
+    upstream.sse_gap_s = GAP_S
+    arrivals, _ = event_arrivals(custom_gateway.url, ALICE)
+    assert streamed(arrivals), f"events arrived in a burst: {arrivals}"
+
+
+def test_custom_gateway_timeouts_are_long():
+    text = snippet(NGINX_TEMPLATE).read_text()
+    for directive in ("proxy_read_timeout", "proxy_send_timeout"):
+        (value,) = re.findall(rf"^\s*{directive} (\d+)s;", text, re.M)
+        assert int(value) >= 600, f"{directive} {value}s"
+
+
+# -- Policy errors as the developer sees them ----------------------------------------------
+
+def test_unknown_token_gets_401(custom_gateway, upstream, terminal):
+    terminal.env.update(ANTHROPIC_BASE_URL="http://localhost:8080",
+                        ANTHROPIC_AUTH_TOKEN="sk-gw-not-issued")
+    result = terminal.run(FIRST_REQUEST)
+    claude_failed_with(result, "API Error: 401 Unknown gateway token", within_s=15)
+    assert not upstream_messages(upstream)
+    captures.check("enterprise/policy-401.console", console(result))
+
+
+def test_suspended_developer_gets_403(custom_gateway, upstream, terminal):
+    terminal.env.update(ANTHROPIC_BASE_URL="http://localhost:8080",
+                        ANTHROPIC_AUTH_TOKEN="sk-gw-carol-change-me")
+    result = terminal.run(FIRST_REQUEST)
+    claude_failed_with(result, "API Error: 403 Your access to the LLM gateway is suspended",
+                       within_s=15)
+    assert not upstream_messages(upstream)
+    captures.check("enterprise/policy-403.console", console(result))
+
+
+def spend_burst(gw) -> int:
+    """What a busy developer does in a few seconds: spend the whole burst."""
+    allowed = 0
+    while True:
+        try:
+            event_arrivals(gw.url, ALICE)
+            allowed += 1
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 429 and refused.headers["Retry-After"] == "5"
+            return allowed
+        assert allowed <= 22, "the gateway never limited the rate"
+
+
+def test_rate_limited_claude_code_waits_retry_after(custom_gateway, upstream, terminal):
+    assert spend_burst(custom_gateway) == 21, "a burst of 20 allows 21 requests at once"
+    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    claude_replied(result, "pong")  # after one 429, waited as told, then succeeded
+    assert 5 <= result.seconds < 15, f"{result.seconds:.1f}s"
+    access = (custom_gateway.workdir / "gateway-access.log").read_text()
+    assert re.findall(r'"POST /v1/messages\?beta=true HTTP/1.1" (\d+)', access) == \
+        ["429", "200"], access
+
+
+def test_custom_gateway_rate_limit_gets_429(custom_gateway, upstream, terminal):
+    spend_burst(custom_gateway)
+    upstream.reset()
+    terminal.env["CLAUDE_CODE_MAX_RETRIES"] = "0"  # what shows once retries are spent
+    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    claude_failed_with(result, "Request rejected (429) · Gateway rate limit reached", within_s=15)
+    assert not upstream_messages(upstream)
+    captures.check("enterprise/policy-429-gateway.console", console(result))
+
+
+def test_provider_error_body_reaches_the_developer(custom_gateway, upstream, terminal):
+    upstream.fail(403, anthropic_wire.error_body(403, "This organization cannot use this model."))
+    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    claude_failed_with(result, "This organization cannot use this model.", within_s=20)
+    captures.check("enterprise/provider-403.console", console(result))
+
+
+# -- Buffering, measured at nginx alone (last but one: it takes LiteLLM's port) ---------
+
+def stream_check(terminal) -> list[float]:
+    """The page's streaming check, run as the reader runs it: seconds per event."""
+    result = terminal.run("enterprise/13-connect.sh", "enterprise/14-check-streaming.sh")
+    assert result.code == 0, result.output
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert [name for _, name in lines][0] == "message_start", result.stdout
+    seconds = [float(at.rstrip("s")) for at, _ in lines]
+    return [s if s >= seconds[0] else s + 60 for s in seconds]  # the minute may roll over
+
+
+@pytest.fixture
+def bare_upstream(gateways):
+    """The provider fake itself on 127.0.0.1:4000, where the published nginx config sends
+    requests: an upstream that, unlike LiteLLM, does not send `X-Accel-Buffering: no`, so
+    only the gateway's own config decides whether streams are buffered."""
+    gateways.free_port(4000)
+    fake = anthropic_wire.install(ProviderFake(port=4000)).start()
+    fake.sse_gap_s = GAP_S
+    yield fake
+    fake.stop()
+
+
+def test_streaming_check_through_custom_gateway(bare_upstream, terminal):
+    gw = start_nginx()
+    try:
+        arrivals = stream_check(terminal)
+    finally:
+        gw.stop()
+    assert streamed(arrivals), f"events arrived in a burst: {arrivals}"
+    assert "x-accel-buffering" not in bare_upstream.requests[-1].headers
+
+
+def test_gateway_that_buffers_streams(bare_upstream, terminal, tmp_path):
+    gw = broken(tmp_path, "proxy_buffering off;")
+    try:
+        arrivals = stream_check(terminal)
+    finally:
+        gw.stop()
+    assert not streamed(arrivals), f"expected one burst at the end: {arrivals}"
+
+
+def chat_completion_status(url: str) -> int:
+    body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(url + "/v1/chat/completions", body, {
+        "content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_litellm_rpm_does_not_limit_claude_code(gateways, provider, terminal):
+    """Last: it replaces the shared LiteLLM on port 4000 with the rate-limited config.
+    LiteLLM 1.106.2 enforces a deployment's rpm on /v1/chat/completions but not on
+    /v1/messages, the route Claude Code uses."""
+    gw = gateways.get(LITELLM_START, RATE_LIMITED_CONFIG,
+                      env={"ANTHROPIC_API_BASE": provider.url}, restart=True)
+    provider.reset()
+    for _ in range(4):  # rpm: 2, yet every request goes through
+        claude_replied(terminal.run("quickstart/06-connect-shell.sh", FIRST_REQUEST), "pong")
+    assert len(upstream_messages(provider)) == 4
+    # The same config does limit the OpenAI-style route (a minute boundary may reset the
+    # count once, hence up to four calls).
+    codes = [chat_completion_status(gw.url) for _ in range(4)]
+    assert 429 in codes and codes[:2] == [200, 200], codes
