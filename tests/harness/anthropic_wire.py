@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 from .provider_fake import ProviderFake, Request, Response
 
@@ -69,6 +70,13 @@ def sse_bytes(events) -> list[bytes]:
     return [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
 
 
+def _spaced(chunks: list[bytes], gap_s: float):
+    for i, chunk in enumerate(chunks):
+        if i and gap_s:
+            time.sleep(gap_s)
+        yield chunk
+
+
 def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
     """Serve the Messages API at `prefix`/v1/messages on the fake."""
 
@@ -78,7 +86,8 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
         if not model or not body.get("messages"):
             resp.json(400, error_body(400, "model and messages are required"))
         elif body.get("stream"):
-            resp.stream("text/event-stream", sse_bytes(sse_events(model, fake.reply_text)))
+            resp.stream("text/event-stream", _spaced(sse_bytes(sse_events(model, fake.reply_text)),
+                                                     fake.sse_gap_s))
         else:
             resp.json(200, message(model, fake.reply_text))
 

@@ -66,6 +66,7 @@ class Gateway:
     proc: subprocess.Popen | None = None
     workdir: Path | None = None
     tls_ca: Path | None = None  # serving HTTPS with a certificate this CA signed
+    health_path = "/health/liveliness"  # LiteLLM's; other gateways (nginx.py) name theirs
 
     @property
     def url(self) -> str:
@@ -82,6 +83,9 @@ class Gateway:
         if _listening(self.port):
             raise GatewayFailed(f"port {self.port} is already in use; a gateway cannot start")
         self.workdir = Path(tempfile.mkdtemp(prefix="gateway-"))
+        # Run as root (as in CI), nginx serves from unprivileged worker processes: they must
+        # reach the temporary files nginx keeps in this directory.
+        self.workdir.chmod(0o755)
         for name, src in self.files.items():
             shutil.copyfile(src if isinstance(src, Path) else snippet(src), self.workdir / name)
         home = self.workdir / "home"
@@ -112,7 +116,7 @@ class Gateway:
                     + tail(self.log()))
             try:
                 context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
-                with urllib.request.urlopen(self.url + "/health/liveliness", timeout=2,
+                with urllib.request.urlopen(self.url + self.health_path, timeout=2,
                                             context=context) as r:
                     if r.status == 200:
                         return

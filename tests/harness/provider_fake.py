@@ -95,6 +95,9 @@ class ProviderFake:
     requests: list[Request] = field(default_factory=list)
     reply_text: str = "pong"
     tls: ssl.SSLContext | None = None  # serve HTTPS (a provider behind a real certificate)
+    # Seconds between streamed events, so a test can tell a gateway that buffers a stream
+    # (all events arrive together at the end) from one that passes it on as it comes.
+    sse_gap_s: float = 0.0
 
     def __post_init__(self):
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
@@ -124,6 +127,7 @@ class ProviderFake:
         with self._lock:
             self._faults.clear()
             self.requests.clear()
+            self.sse_gap_s = 0.0
 
     def _add(self, fault: Fault) -> None:
         with self._lock:

@@ -46,6 +46,9 @@ def check_bash(text: str) -> None:
 def check_file(path: Path) -> None:
     text = path.read_text()
     checks = {".yaml": check_yaml, ".yml": check_yaml, ".json": check_json, ".sh": check_bash}
+    if path.suffix in (".template", ".map"):  # nginx configs: `nginx -t`
+        from . import nginx
+        return nginx.check_config(path)
     if path.suffix not in checks:
         raise AssertionError(f"{path.name}: no check for {path.suffix} files")
     checks[path.suffix](text)
