@@ -35,6 +35,8 @@ def build_docs(session: nox.Session) -> None:
 SYSTEM_TOOLS = {
     "tmux": "tmux",  # Claude Code's interactive screens (/status)
     "curl": "curl",  # readers' verification commands
+    "nginx": "nginx",  # the custom enterprise gateway (how-to/enterprise-gateway)
+    "envsubst": "gettext-base",  # fills secrets into that gateway's config at start
     # Squid with ssl-bump: the corporate proxy (plain, Basic auth, TLS-inspecting)
     "/usr/lib/squid/security_file_certgen": "squid-openssl",
 }
