@@ -75,6 +75,7 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     timings = {}
     started = time.monotonic()
     install(session, "docs", "test")
+    session.install("-e", ".")
     need_system_tools(session)
     timings["tools"] = time.monotonic() - started
     t = time.monotonic()

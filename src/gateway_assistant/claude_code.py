@@ -1,0 +1,31 @@
+"""What the pinned Claude Code CLI does, in one place (each value is checked against the real
+CLI by the tests in tests/tools/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The model Claude Code requests unless told otherwise, and what its aliases request.
+DEFAULT_MODEL = "claude-opus-5-5"
+ALIASES = {"sonnet": "claude-sonnet-5-5", "haiku": "claude-haiku-5-5"}
+REQUESTED_MODELS = (DEFAULT_MODEL, *ALIASES.values())
+
+# Values its boolean switches read as true (case-insensitive, trimmed); anything else is off.
+TRUE_VALUES = ("1", "true", "yes", "on")
+FALSE_VALUES = ("", "0", "false", "no", "off")
+SWITCHES = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC")
+
+
+def settings_files(home: Path, project: Path, managed: Path) -> list[tuple[str, Path]]:
+    """Settings files from the highest precedence to the lowest, as the CLI applies them
+    (measured: managed > --settings > local > project > user > shell environment)."""
+    return [
+        ("managed settings", managed),
+        ("project local settings", project / ".claude" / "settings.local.json"),
+        ("project settings", project / ".claude" / "settings.json"),
+        ("user settings", home / ".claude" / "settings.json"),
+    ]
+
+
+MANAGED_SETTINGS = Path("/etc/claude-code/managed-settings.json")  # Linux

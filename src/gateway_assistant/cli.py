@@ -1,0 +1,82 @@
+"""The `gateway-assistant` command line: validate, doctor, probe. Human output by default,
+`--format json` for CI; exit 0 (ok), 1 (findings), 2 (could not run)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__, findings
+from .findings import COULD_NOT_RUN, printable
+
+
+def _validate(args) -> tuple[list, dict]:
+    from .validate import validate
+
+    return validate(Path(args.config)), {"config": args.config}
+
+
+def _doctor(args) -> tuple[list, dict]:
+    from .doctor import doctor
+
+    return doctor(settings=args.settings, check=args.check)
+
+
+def _probe(args) -> tuple[list, dict]:
+    from .probe import probe
+
+    return probe(args.url, token=args.token, model=args.model, timeout=args.timeout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway-assistant", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    fmt = argparse.ArgumentParser(add_help=False)
+    fmt.add_argument("--format", choices=("human", "json"), default="human")
+
+    v = sub.add_parser("validate", parents=[fmt], help="check a LiteLLM proxy config file")
+    v.add_argument("config", help="path to the LiteLLM config.yaml")
+    v.set_defaults(run=_validate)
+
+    d = sub.add_parser("doctor", parents=[fmt],
+                       help="show Claude Code's effective gateway connection and its problems")
+    d.add_argument("--settings", help="the file or JSON you pass to claude --settings")
+    d.add_argument("--check", action="store_true", help="send one request to the gateway")
+    d.set_defaults(run=_doctor)
+
+    r = sub.add_parser("probe", parents=[fmt], help="check a gateway against the criteria")
+    r.add_argument("url", help="the gateway's base URL, e.g. http://localhost:4000")
+    r.add_argument("--token", help="gateway key (default: $ANTHROPIC_AUTH_TOKEN)")
+    r.add_argument("--model", default=None, help="model to request (default: Claude Code's)")
+    r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    r.set_defaults(run=_probe)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result, extra = args.run(args)
+    except Exception as e:  # noqa: BLE001 - a reader's tool prints a reason, not a traceback
+        expected = isinstance(e, (ValueError, OSError)) or type(e).__name__ == "CannotRun"
+        reason = str(e) if expected else f"{type(e).__name__}: {e}"
+        message = printable(reason, 400)
+        if args.format == "json":
+            print(findings.as_json([], command=args.command, error=message))
+        else:
+            print(f"gateway-assistant {args.command}: could not run: {message}", file=sys.stderr)
+        return COULD_NOT_RUN
+    if args.format == "json":
+        print(findings.as_json(result, command=args.command, **extra))
+    else:
+        report = extra.pop("report", "")
+        if report:
+            print(report)
+        print(findings.human(result))
+    return findings.exit_code(result)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

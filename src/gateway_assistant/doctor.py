@@ -1,0 +1,296 @@
+"""`gateway-assistant doctor`: the connection Claude Code will use — each value with the
+place it comes from, in the precedence the CLI applies — and what is wrong with it.
+`--check` sends one request to the gateway and says what the answer means."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import ssl
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import claude_code
+from .findings import Finding, printable
+
+KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL", *claude_code.SWITCHES, "ANTHROPIC_BEDROCK_BASE_URL",
+        "ANTHROPIC_VERTEX_BASE_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
+        "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS")
+SECRETS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+
+
+def mask(value: str) -> str:
+    return "…" + value[-4:] if len(value) > 8 else "…"
+
+
+def read_layers(env, home: Path, cwd: Path, managed: Path, settings: str | None, findings):
+    """[(source, path or None, {env...}, apiKeyHelper)] from the highest precedence down."""
+    files = claude_code.settings_files(home, cwd, managed)
+    ordered = files[:1] + ([("--settings", settings)] if settings else []) + files[1:]
+    layers = []
+    for source, where in ordered:
+        text = None
+        if source == "--settings" and not _is_file(where):
+            text, where = where, None  # inline JSON, as claude --settings accepts
+        else:
+            try:
+                text = Path(where).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                continue
+            except (OSError, UnicodeDecodeError) as e:
+                findings.append(Finding("error", "settings-unreadable",
+                                        f"{source} cannot be read: {printable(e)}",
+                                        "fix the file's permissions or encoding", str(where)))
+                continue
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ValueError("the top level is not an object")
+            block = data.get("env") or {}
+            if not isinstance(block, dict):
+                raise ValueError('"env" is not an object')
+        except (ValueError, RecursionError) as e:
+            findings.append(Finding("error", "settings-invalid",
+                                    f"{source} is not valid settings JSON: {printable(e, 120)}",
+                                    "fix the JSON; Claude Code cannot use this file",
+                                    str(where or "--settings")))
+            continue
+        layers.append((source, where, {str(k): str(v) for k, v in block.items()},
+                       data.get("apiKeyHelper")))
+    layers.append(("shell environment", None, {k: v for k, v in env.items() if k in KEYS}, None))
+    return layers
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # inline JSON too long or odd to be a path
+        return False
+
+
+def effective(layers) -> dict[str, tuple[str, str]]:
+    """Key by key, the first layer that sets it wins: {key: (value, source)}."""
+    result = {}
+    for source, _where, block, helper in layers:
+        for key, value in block.items():
+            result.setdefault(key, (value, source))
+        if helper and "apiKeyHelper" not in result:
+            result["apiKeyHelper"] = (str(helper), source)
+    return result
+
+
+def doctor(settings: str | None = None, check: bool = False, env: dict | None = None,
+           home: Path | None = None, cwd: Path | None = None,
+           managed: Path = claude_code.MANAGED_SETTINGS):
+    env = dict(os.environ) if env is None else env
+    home = Path(home or env.get("HOME") or Path.home())
+    cwd = Path(cwd or Path.cwd())
+    findings: list[Finding] = []
+    layers = read_layers(env, home, cwd, managed, settings, findings)
+    eff = effective(layers)
+    value = {k: v for k, (v, _s) in eff.items()}
+    findings += problems(value, eff, layers)
+    if check:
+        findings += live_check(value)
+    report = ["Claude Code's effective connection (highest precedence first: managed settings,"
+              " --settings, .claude/settings.local.json, .claude/settings.json,"
+              " ~/.claude/settings.json, shell):"]
+    shown = {}
+    for key, (v, source) in eff.items():
+        if key in KEYS or key == "apiKeyHelper":
+            display = mask(v) if key in SECRETS else printable(v, 100)
+            report.append(f"  {key} = {display}  ({source})")
+            shown[key] = {"value": display, "source": source}
+    if len(report) == 1:
+        report.append("  (nothing set: Claude Code talks to the Anthropic API with its login)")
+    return findings, {"report": "\n".join(report), "effective": shown}
+
+
+def problems(value: dict, eff: dict, layers) -> list[Finding]:
+    out = []
+
+    def add(severity, code, message, fix, key=None):
+        source = eff[key][1] if key in eff else ""
+        out.append(Finding(severity, code, message, fix, source))
+
+    base = value.get("ANTHROPIC_BASE_URL")
+    tokens = [k for k in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "apiKeyHelper")
+              if value.get(k)]
+    if base and not tokens:
+        add("error", "base-url-without-token",
+            "ANTHROPIC_BASE_URL is set but no key is: Claude Code stops with "
+            "\"Not logged in · Please run /login\"",
+            "set ANTHROPIC_AUTH_TOKEN to your gateway key (sent as Authorization: Bearer)",
+            "ANTHROPIC_BASE_URL")
+    if value.get("ANTHROPIC_AUTH_TOKEN") and value.get("ANTHROPIC_API_KEY"):
+        add("warning", "both-tokens",
+            "both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY are set: Claude Code sends both "
+            "(Authorization: Bearer and x-api-key)",
+            "keep only the one your gateway expects (usually ANTHROPIC_AUTH_TOKEN)",
+            "ANTHROPIC_API_KEY")
+    for switch in claude_code.SWITCHES:
+        raw = value.get(switch)
+        if raw is None:
+            continue
+        norm = raw.strip().lower()
+        if norm not in claude_code.TRUE_VALUES + claude_code.FALSE_VALUES:
+            add("warning", "switch-value",
+                f"{switch}={printable(raw)!r} is not a value Claude Code reads as true: "
+                "it is off", f"use {switch}=1 (or remove it)", switch)
+    direct = [s for s in ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX")
+              if value.get(s, "").strip().lower() in claude_code.TRUE_VALUES]
+    if direct and base:
+        add("warning", "direct-provider-and-gateway",
+            f"{direct[0]} is on and ANTHROPIC_BASE_URL is set: Claude Code talks the "
+            f"{'Bedrock' if 'BEDROCK' in direct[0] else 'Vertex AI'} API and does not send "
+            "Anthropic Messages requests to ANTHROPIC_BASE_URL",
+            f"for an Anthropic-format gateway remove {direct[0]}; for a {direct[0][16:].lower()}"
+            "-format gateway use its own base URL variable", direct[0])
+    out += proxy_problems(value, eff)
+    ca = value.get("NODE_EXTRA_CA_CERTS")
+    if ca and not Path(ca).expanduser().is_file():
+        add("error", "ca-file-missing",
+            f"NODE_EXTRA_CA_CERTS points to {printable(ca)}, which does not exist: TLS to a "
+            "gateway with a private CA fails (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+            "point it to your CA bundle in PEM format", "NODE_EXTRA_CA_CERTS")
+    for source, where, block, _helper in layers:
+        if source == "project settings":
+            for key in SECRETS:
+                if block.get(key):
+                    out.append(Finding(
+                        "warning", "secret-in-project-settings",
+                        f"{key} is in .claude/settings.json, which is usually committed",
+                        f"move {key} to .claude/settings.local.json (keep it out of git) and "
+                        "rotate the key if it was pushed", str(where)))
+    return out
+
+
+def _no_proxy_match(host: str, port: int, no_proxy: str) -> bool:
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, eport = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
+        if eport and eport != str(port):
+            continue
+        name = name.lstrip("*").lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
+def proxy_problems(value: dict, eff: dict) -> list[Finding]:
+    base = value.get("ANTHROPIC_BASE_URL")
+    proxy_key = next((k for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+                      if value.get(k)), None)
+    if not base or not proxy_key:
+        return []
+    parts = urlsplit(base)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    no_proxy = value.get("NO_PROXY") or value.get("no_proxy") or ""
+    excluded = _no_proxy_match(host, port, no_proxy)
+    if _is_local(host) and not excluded:
+        return [Finding("warning", "gateway-proxied",
+                        f"{proxy_key} is set and the gateway host {host} is not in NO_PROXY: "
+                        "Claude Code sends its requests to the local gateway through the proxy",
+                        f"add it: NO_PROXY={','.join(filter(None, [no_proxy, host]))}",
+                        eff[proxy_key][1])]
+    if not _is_local(host) and excluded:
+        return [Finding("warning", "gateway-not-proxied",
+                        f"NO_PROXY excludes the gateway host {host}: Claude Code connects to it "
+                        f"directly, not through {proxy_key}",
+                        "if the gateway is reachable only through the proxy, remove the host "
+                        "from NO_PROXY", eff.get("NO_PROXY", eff.get("no_proxy", ("", "")))[1])]
+    return []
+
+
+# -- --check ------------------------------------------------------------------------------------
+
+STEPS = {
+    "unreachable": "is the gateway running at that address? Try: curl -sS {base}/health/liveliness",
+    401: "the gateway does not accept this key: check ANTHROPIC_AUTH_TOKEN against the gateway's"
+         " master or virtual key (and which settings file set it, above)",
+    403: "the key is valid but not allowed this model or route: ask the gateway's admin",
+    "model": "the gateway has no model named {model}: add a model_name for it, or map Claude "
+             "Code's aliases with ANTHROPIC_DEFAULT_*_MODEL",
+    429: "rate limited by the gateway or the provider: wait, or raise the limits",
+    "5xx": "the gateway or its provider failed: read the gateway's log for this request",
+}
+
+
+def live_check(value: dict, timeout: float = 20.0) -> list[Finding]:
+    base = (value.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
+    if not base:
+        return [Finding("info", "check-skipped", "--check: no ANTHROPIC_BASE_URL, no gateway "
+                        "to check")]
+    model = value.get("ANTHROPIC_MODEL") or claude_code.DEFAULT_MODEL
+    headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
+    if value.get("ANTHROPIC_AUTH_TOKEN"):
+        headers["authorization"] = "Bearer " + value["ANTHROPIC_AUTH_TOKEN"]
+    if value.get("ANTHROPIC_API_KEY"):
+        headers["x-api-key"] = value["ANTHROPIC_API_KEY"]
+    body = json.dumps({"model": model, "max_tokens": 1,
+                       "messages": [{"role": "user", "content": "ping"}]}).encode()
+    request = urllib.request.Request(base + "/v1/messages", body, headers)
+    try:
+        with opener(value, base).open(request, timeout=timeout) as r:
+            return [Finding("info", "check-ok", f"--check: the gateway answered {r.status} for "
+                            f"model {model}")]
+    except urllib.error.HTTPError as e:
+        text = e.read(2000).decode("utf-8", "replace")
+        return [classify(e.code, text, base, model)]
+    except (OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        return [Finding("error", "check-unreachable",
+                        f"--check: cannot reach {base}: {printable(reason, 160)}",
+                        STEPS["unreachable"].format(base=base))]
+
+
+def classify(status: int, text: str, base: str, model: str) -> Finding:
+    try:
+        message = json.loads(text).get("error", {}).get("message", "")
+    except (ValueError, AttributeError):
+        message = text
+    said = f"--check: {status} from {base}: {printable(message, 160)}"
+    if status in (401, 403, 429):
+        return Finding("error", f"check-{status}", said, STEPS[status])
+    if status in (400, 404) and "model" in str(message).lower():
+        return Finding("error", "check-unknown-model", said, STEPS["model"].format(model=model))
+    if status >= 500:
+        return Finding("error", "check-5xx", said, STEPS["5xx"])
+    return Finding("error", f"check-{status}", said, "read the message above and the gateway log")
+
+
+def opener(value: dict, base: str) -> urllib.request.OpenerDirector:
+    """Connect the way Claude Code would: its proxy variables and extra CA, not this shell's."""
+    parts = urlsplit(base)
+    proxy = next((value[k] for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+                  if value.get(k)), None)
+    no_proxy = value.get("NO_PROXY") or value.get("no_proxy") or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if proxy and _no_proxy_match((parts.hostname or "").lower(), port, no_proxy):
+        proxy = None
+    context = ssl.create_default_context()
+    ca = value.get("NODE_EXTRA_CA_CERTS")
+    if ca and Path(ca).is_file():
+        context.load_verify_locations(ca)
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}),
+        urllib.request.HTTPSHandler(context=context))

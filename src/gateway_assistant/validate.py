@@ -1,0 +1,410 @@
+"""`gateway-assistant validate CONFIG.yaml`: check a LiteLLM proxy config before LiteLLM
+starts on it. Every finding names the line, the severity and the fix. Key lists come from
+the pinned LiteLLM (litellm_schema.json), never from memory."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from . import claude_code, litellm_schema
+from .findings import Finding, printable
+
+MAX_BYTES = 5 * 1024 * 1024  # a proxy config is a few KB; refuse to parse megabytes
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and huge documents
+ENV_REF = "os.environ/"
+
+# Provider keys that must never sit in a config file: (name, pattern, variable to use).
+PROVIDER_KEYS = [
+    ("Anthropic API key", re.compile(r"sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}"), "ANTHROPIC_API_KEY"),
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "AWS_ACCESS_KEY_ID"),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), "GEMINI_API_KEY"),
+    ("OpenAI API key", re.compile(r"\bsk-(?!ant-)(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}"),
+     "OPENAI_API_KEY"),
+]
+SECRET_KEY_NAMES = re.compile(r"(api_key|secret|password|master_key|token)$")
+FALLBACK_KEYS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
+
+
+class CannotRun(Exception):
+    """The file could not be examined at all (exit code 2)."""
+
+
+# -- a YAML loader that remembers lines -----------------------------------------------------
+
+class LineDict(dict):
+    line = 0
+    key_lines: dict
+
+
+class LineList(list):
+    line = 0
+    item_lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    nodes = 0
+
+    def construct_object(self, node, deep=False):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise CannotRun(f"more than {MAX_NODES} YAML nodes (aliases expanding?); "
+                            "a LiteLLM config is far smaller")
+        return super().construct_object(node, deep)
+
+
+def _map(loader, node):
+    data = LineDict()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            data[key] = loader.construct_object(value_node, deep=True)
+        except TypeError:  # an unhashable key, e.g. a list used as a key
+            key = printable(key)
+            data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines.setdefault(key, key_node.start_mark.line + 1)
+
+
+def _seq(loader, node):
+    data = LineList()
+    data.line = node.start_mark.line + 1
+    data.item_lines = [n.start_mark.line + 1 for n in node.value]
+    yield data
+    data.extend(loader.construct_object(n, deep=True) for n in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
+
+
+def load(path: Path):
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise CannotRun(f"{path} is not a file")
+        if size > MAX_BYTES:
+            raise CannotRun(f"{path} is {size / 1e6:.1f} MB; a LiteLLM config is a few KB "
+                            f"(limit {MAX_BYTES // 2**20} MiB). Is this the right file?")
+        raw = path.read_bytes()
+    except OSError as e:
+        raise CannotRun(f"cannot read {printable(path, 200)}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise CannotRun(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                        "save the file as UTF-8") from None
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    except RecursionError:
+        raise CannotRun(f"{path}: nested too deeply to read; a LiteLLM config is a few "
+                        "levels deep") from None
+    finally:
+        loader.dispose()
+
+
+# -- the checks -------------------------------------------------------------------------------
+
+def validate(path: Path, env: dict[str, str] | None = None) -> list[Finding]:
+    env = dict(os.environ) if env is None else env
+    name = str(path)
+    try:
+        config = load(path)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        where = f" (line {line}, column {mark.column + 1})" if mark else ""
+        problem = printable(getattr(e, "problem", None) or e, 200)
+        return [Finding("error", "yaml-syntax", f"YAML syntax error{where}: {problem}",
+                        "fix the YAML at that position (indentation, quotes, a missing colon)",
+                        name, line)]
+    return Checker(name, config, env, litellm_schema.load()).run()
+
+
+class Checker:
+    def __init__(self, file: str, config, env: dict[str, str], schema: dict):
+        self.file, self.config, self.env, self.schema = file, config, env, schema
+        self.findings: list[Finding] = []
+        self.visited: set[int] = set()
+
+    def add(self, severity, code, message, fix, line=None):
+        self.findings.append(Finding(severity, code, message, fix, self.file, line))
+
+    def run(self) -> list[Finding]:
+        c = self.config
+        if c is None:
+            self.add("error", "empty", "the file is empty (or only comments)",
+                     "add a model_list with at least one model", 1)
+            return self.findings
+        if not isinstance(c, dict):
+            self.add("error", "not-a-mapping",
+                     f"the top level is a {type(c).__name__}, not a mapping of sections",
+                     "start the file with `model_list:` and the other sections as keys",
+                     getattr(c, "line", 1))
+            return self.findings
+        self.models()
+        for section in ("general_settings", "litellm_settings", "router_settings"):
+            self.section_keys(section)
+        self.master_key()
+        self.cache_params()
+        self.routing()
+        self.secrets(c, ())
+        self.fallbacks()
+        self.claude_code_models()
+        self.findings.sort(key=lambda f: f.line or 0)
+        return self.findings
+
+    def line_of(self, mapping, key):
+        lines = getattr(mapping, "key_lines", {})
+        return lines.get(key, getattr(mapping, "line", None))
+
+    def section(self, name):
+        value = self.config.get(name)
+        return value if isinstance(value, dict) else {}
+
+    # model_list ---------------------------------------------------------------------------
+    def models(self):
+        models = self.config.get("model_list")
+        line = self.line_of(self.config, "model_list")
+        if not isinstance(models, list) or not models:
+            self.add("error", "no-models", "no models: model_list is missing or empty",
+                     "add model_list entries with model_name and litellm_params.model", line)
+            return
+        providers = set(self.schema["providers"])
+        for i, entry in enumerate(models):
+            at = models.item_lines[i] if hasattr(models, "item_lines") else line
+            if not isinstance(entry, dict):
+                self.add("error", "model-entry", f"model_list item {i + 1} is not a mapping",
+                         "give each item model_name and litellm_params", at)
+                continue
+            if not isinstance(entry.get("model_name"), str) or not entry["model_name"]:
+                self.add("error", "model-name-missing",
+                         f"model_list item {i + 1} has no model_name",
+                         "add model_name: the name clients (Claude Code) request", at)
+            params = entry.get("litellm_params")
+            model = params.get("model") if isinstance(params, dict) else None
+            if not isinstance(model, str) or not model:
+                self.add("error", "litellm-model-missing",
+                         f"model_list item {i + 1} has no litellm_params.model",
+                         "add litellm_params: {model: <provider>/<model id>}, e.g. "
+                         "anthropic/claude-opus-5-5", at)
+                continue
+            mline = self.line_of(params, "model")
+            prefix = params.get("custom_llm_provider") or model.split("/", 1)[0]
+            if "/" not in model and "custom_llm_provider" not in params:
+                self.add("warning", "provider-prefix-missing",
+                         f"litellm_params.model {printable(model)!r} has no provider prefix; "
+                         "LiteLLM must guess the provider from its model list",
+                         f"write the provider explicitly, e.g. anthropic/{printable(model)}",
+                         mline)
+            elif prefix not in providers:
+                self.add("error", "provider-unknown",
+                         f"provider {printable(prefix)!r} is not one LiteLLM "
+                         f"{self.schema['litellm_version']} knows",
+                         "use a known prefix such as anthropic/, bedrock/, vertex_ai/", mline)
+            if isinstance(params, dict) and "rpm" in params and not self.section(
+                    "router_settings").get("enable_pre_call_checks"):
+                self.add("warning", "rpm-not-enforced",
+                         "per-model rpm is not enforced by the default routing",
+                         "set router_settings.enable_pre_call_checks: true",
+                         self.line_of(params, "rpm"))
+
+    # sections -------------------------------------------------------------------------------
+    def section_keys(self, name):
+        if name not in self.config:
+            return
+        section = self.config[name]
+        if not isinstance(section, dict):
+            if section is not None:
+                self.add("error", "section-not-mapping", f"{name} is not a mapping",
+                         f"write {name}: followed by indented key: value lines",
+                         self.line_of(self.config, name))
+            return
+        known = set(self.schema[name])
+        refused = set(self.schema["router_settings_refused"]) if name == "router_settings" \
+            else set()
+        for key in section:
+            line = self.line_of(section, key)
+            if key == "master_key":
+                continue  # its own check says more
+            if key in refused:
+                self.add("error", "router-key-refused",
+                         f"{name}.{key}: LiteLLM refuses to start with this key here",
+                         f"move {key} to general_settings", line)
+            elif key not in known:
+                close = _close(str(key), known)
+                self.add("warning", "unknown-key",
+                         f"{name}.{printable(key)} is not a setting LiteLLM "
+                         f"{self.schema['litellm_version']} reads; it is ignored",
+                         f"did you mean {close}?" if close else
+                         f"remove it, or check the spelling against LiteLLM's {name}", line)
+
+    def master_key(self):
+        for where in ("", "litellm_settings", "router_settings"):
+            holder = self.config if not where else self.section(where)
+            if "master_key" in holder:
+                self.add("error", "master-key-misplaced",
+                         f"master_key under {where or 'the top level'} is not read; LiteLLM "
+                         "refuses to start (\"no master key is set\")",
+                         "move master_key to general_settings",
+                         self.line_of(holder, "master_key"))
+
+    def cache_params(self):
+        ls = self.section("litellm_settings")
+        params = ls.get("cache_params")
+        if params is None:
+            return
+        if not isinstance(params, dict):
+            self.add("error", "cache-params", "litellm_settings.cache_params is not a mapping",
+                     "write cache_params as key: value lines", self.line_of(ls, "cache_params"))
+            return
+        kind = params.get("type", "redis")
+        if kind not in self.schema["cache_types"]:
+            self.add("error", "cache-type-unknown", f"cache type {printable(kind)!r} does not "
+                     "exist", "use one of: " + ", ".join(self.schema["cache_types"]),
+                     self.line_of(params, "type"))
+        known = set(self.schema["cache_params"])
+        for key in params:
+            if key in known:
+                continue
+            # Unknown keys go to the backend's client as **kwargs (redis, s3 …) or are dropped.
+            passed_on = kind in ("redis", "redis-semantic", "valkey-semantic", "s3")
+            self.add("warning" if passed_on else "error", "cache-param-unknown",
+                     f"cache_params.{printable(key)} is not a cache setting of LiteLLM "
+                     f"{self.schema['litellm_version']}" + (
+                         f"; it is passed to the {kind} client as is" if passed_on
+                         else f"; the {kind} cache ignores it"),
+                     f"remove it; cache settings are: {', '.join(sorted(known)[:8])}, …",
+                     self.line_of(params, key))
+
+    def routing(self):
+        rs = self.section("router_settings")
+        strategy = rs.get("routing_strategy")
+        if strategy is not None and strategy not in self.schema["routing_strategies"]:
+            self.add("error", "routing-strategy-unknown",
+                     f"routing_strategy {printable(strategy)!r} does not exist; LiteLLM refuses "
+                     "to start", "use one of: " + ", ".join(self.schema["routing_strategies"]),
+                     self.line_of(rs, "routing_strategy"))
+
+    # secrets ------------------------------------------------------------------------------
+    def secrets(self, node, path):
+        # An alias is the same object again: visit it once (also bounds "billion laughs").
+        if isinstance(node, (dict, list)):
+            if id(node) in self.visited:
+                return
+            self.visited.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                line = self.line_of(node, key)
+                if isinstance(value, str):
+                    self.secret_value(str(key), value, path + (str(key),), line)
+                else:
+                    self.secrets(value, path + (str(key),))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                line = node.item_lines[i] if hasattr(node, "item_lines") else None
+                if isinstance(value, str):
+                    self.secret_value("", value, path + (str(i),), line)
+                else:
+                    self.secrets(value, path + (str(i),))
+
+    def secret_value(self, key, value, path, line):
+        dotted = printable(".".join(path), 60)
+        if value.startswith(ENV_REF):
+            var = value[len(ENV_REF):]
+            if var not in self.env:
+                self.add("warning", "env-unset",
+                         f"{dotted} reads ${printable(var)}, which is not set in this shell",
+                         f"export {printable(var)}=… in the shell that starts LiteLLM", line)
+            return
+        for kind, pattern, var in PROVIDER_KEYS:
+            if pattern.search(value):
+                self.add("error", "hard-coded-key", f"{dotted} holds a hard-coded {kind}",
+                         f"use {key or 'the value'}: os.environ/{var} and export {var} "
+                         "where LiteLLM starts; then rotate the key", line)
+                return
+        if key and SECRET_KEY_NAMES.search(key) and value:
+            self.add("warning", "hard-coded-secret", f"{dotted} is written in the file",
+                     f"use {key}: os.environ/<NAME> and export NAME where LiteLLM starts", line)
+
+    # fallbacks ----------------------------------------------------------------------------
+    def fallbacks(self):
+        groups = {e.get("model_name") for e in self.config.get("model_list") or []
+                  if isinstance(e, dict)}
+        edges: dict[str, list[tuple[str, int]]] = {}
+        for section in ("litellm_settings", "router_settings"):
+            s = self.section(section)
+            for kind in FALLBACK_KEYS:
+                rules = s.get(kind)
+                if not isinstance(rules, list):
+                    continue
+                for i, rule in enumerate(rules):
+                    line = rules.item_lines[i] if hasattr(rules, "item_lines") else None
+                    if not isinstance(rule, dict):
+                        self.add("error", "fallback-shape", f"{section}.{kind} item {i + 1} is "
+                                 "not a mapping", "write - {model-group: [fallback, …]}", line)
+                        continue
+                    for src, targets in rule.items():
+                        targets = targets if isinstance(targets, list) else [targets]
+                        for name in [src, *targets]:
+                            if isinstance(name, str) and name not in groups:
+                                self.add("error", "fallback-unknown-group",
+                                         f"{section}.{kind} names model group "
+                                         f"{printable(name)!r}, which model_list does not have",
+                                         "use a model_name from model_list", line)
+                        if kind == "fallbacks":
+                            edges.setdefault(str(src), []).extend(
+                                (str(t), line) for t in targets)
+        for cycle, line in _cycles(edges):
+            self.add("error", "fallback-cycle", "fallback cycle: " + " → ".join(cycle) +
+                     " (LiteLLM accepts it; a failing request then fails on every member)",
+                     "remove one of the fallbacks so no group falls back to itself", line)
+
+    # Claude Code ----------------------------------------------------------------------------
+    def claude_code_models(self):
+        names = [e.get("model_name") for e in self.config.get("model_list") or []
+                 if isinstance(e, dict) and isinstance(e.get("model_name"), str)]
+        if not names:
+            return
+        missing = [m for m in claude_code.REQUESTED_MODELS
+                   if not any(n == m or ("*" in n and fnmatch.fnmatchcase(m, n)) for n in names)]
+        if missing:
+            self.add("warning", "claude-code-models",
+                     "no model_name matches what Claude Code requests: " + ", ".join(missing),
+                     "add model_name entries with these names, or map Claude Code's aliases "
+                     "with ANTHROPIC_DEFAULT_OPUS_MODEL / _SONNET_ / _HAIKU_",
+                     self.line_of(self.config, "model_list"))
+
+
+def _cycles(edges: dict[str, list[tuple[str, int]]]):
+    """Each elementary cycle once, found by depth-first search from its smallest member."""
+    seen = set()
+    for start in sorted(edges):
+        stack = [(start, [start], None)]
+        while stack:
+            node, path, first_line = stack.pop()
+            for target, line in edges.get(node, []):
+                line0 = first_line if first_line is not None else line
+                if target == start:
+                    key = frozenset(path)
+                    if key not in seen:
+                        seen.add(key)
+                        yield [*path, start], line0
+                elif target not in path and target > start and len(path) < 50:
+                    stack.append((target, [*path, target], line0))
+
+
+def _close(word: str, known: set[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, known, n=1, cutoff=0.8)
+    return match[0] if match else None
