@@ -108,6 +108,14 @@ def test_custom_headers_one_per_line(upstream, terminal):
     assert call.header("authorization") == f"Bearer {ALICE}"
 
 
+def test_custom_headers_do_not_replace_the_credential(upstream, terminal):
+    direct(terminal, upstream)
+    terminal.env["ANTHROPIC_CUSTOM_HEADERS"] = f"X-Gateway-Key: {ALICE}"
+    claude_failed_with(terminal.run(FIRST_REQUEST), "Not logged in · Please run /login",
+                       within_s=15)
+    assert not upstream_messages(upstream)
+
+
 class TokenAgent:
     """Stands in for the reader's SSO agent behind the token file the helper reads: each
     read of the file (a FIFO) hands out the next token, so every helper run is counted."""
@@ -142,6 +150,19 @@ def test_api_key_helper_token_is_sent(upstream, terminal):
     assert call.header("authorization") == "Bearer sk-gw-short-lived-1"
     assert call.header("x-api-key") == "sk-gw-short-lived-1"
     assert agent.handed == ["sk-gw-short-lived-1"], "one helper run for one request"
+
+
+def test_api_key_helper_must_print_one_line(upstream, terminal):
+    direct(terminal, upstream)
+    terminal.settings("user", "enterprise/04-api-key-helper.json")
+    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
+                    terminal.home / ".claude" / "gateway-token.sh")
+    token = terminal.home / ".config" / "llm-gateway" / "token"
+    token.parent.mkdir(parents=True)
+    token.write_text("token: sk-gw-alice-change-me\nexpires: tomorrow\n")
+    result = terminal.run(FIRST_REQUEST)
+    assert "apiKeyHelper failed: returned output that cannot be used as an API key: it " \
+        "contains a line break" in result.output, result.output
 
 
 def test_api_key_helper_runs_again_on_401(custom_gateway, upstream, terminal):
@@ -218,7 +239,9 @@ def test_gateway_that_strips_anthropic_beta(litellm, upstream, terminal, tmp_pat
     # LiteLLM re-derives a few betas from the request body; the rest are lost.
     lost = betas(sent["anthropic-beta"]) - betas(arrived.header("anthropic-beta"))
     assert {"claude-code-20250219", "interleaved-thinking-2025-05-14"} <= lost, lost
-    print("upstream got anthropic-beta:", arrived.header("anthropic-beta"))
+    assert betas(arrived.header("anthropic-beta")) == {
+        "context-management-2025-06-27", "per-turn-control-2026-07-01"}  # as the page says
+    assert len(lost) == 6, lost
     with pytest.raises(AssertionError, match="anthropic-beta lost"):
         assert_forwarded(sent, arrived)
 
@@ -261,6 +284,20 @@ def test_custom_gateway_in_front_of_litellm_streams(custom_gateway, upstream):
     upstream.sse_gap_s = GAP_S
     arrivals, _ = event_arrivals(custom_gateway.url, ALICE)
     assert streamed(arrivals), f"events arrived in a burst: {arrivals}"
+
+
+def test_buffering_gateway_in_front_of_litellm_still_streams(litellm, upstream, terminal,
+                                                             tmp_path):
+    """LiteLLM's `X-Accel-Buffering: no` turns nginx's buffering off for its streams, so
+    the mistake stays hidden in front of LiteLLM (compare test_gateway_that_buffers_streams,
+    same config, behind an upstream that does not send the header)."""
+    upstream.sse_gap_s = GAP_S
+    gw = broken(tmp_path, "proxy_buffering off;")
+    try:
+        arrivals = stream_check(terminal)
+    finally:
+        gw.stop()
+    assert streamed(arrivals), arrivals
 
 
 def test_custom_gateway_timeouts_are_long():
@@ -338,7 +375,7 @@ def stream_check(terminal) -> list[float]:
     result = terminal.run("enterprise/13-connect.sh", "enterprise/14-check-streaming.sh")
     assert result.code == 0, result.output
     lines = [line.split() for line in result.stdout.splitlines()]
-    assert [name for _, name in lines][0] == "message_start", result.stdout
+    assert lines and lines[-1][1] == "message_stop", result.stdout
     seconds = [float(at.rstrip("s")) for at, _ in lines]
     return [s if s >= seconds[0] else s + 60 for s in seconds]  # the minute may roll over
 
@@ -363,6 +400,25 @@ def test_streaming_check_through_custom_gateway(bare_upstream, terminal):
         gw.stop()
     assert streamed(arrivals), f"events arrived in a burst: {arrivals}"
     assert "x-accel-buffering" not in bare_upstream.requests[-1].headers
+
+
+def test_without_compression_buffering_does_not_hold_events(bare_upstream, terminal,
+                                                             tmp_path):
+    """What the page says about nginx 1.22: buffering alone passed events on promptly;
+    it is buffering together with gzip that holds them back."""
+    text = snippet(NGINX_TEMPLATE).read_text()
+    for line in ("gzip on;", "gzip_types application/json text/event-stream;",
+                 "proxy_buffering off;"):
+        assert f"    {line}\n" in text
+        text = text.replace(f"    {line}\n", "")
+    path = tmp_path / "gateway.conf.template"
+    path.write_text(text)
+    gw = start_nginx({**NGINX_FILES, "gateway.conf.template": path})
+    try:
+        arrivals = stream_check(terminal)
+    finally:
+        gw.stop()
+    assert streamed(arrivals), arrivals
 
 
 def test_gateway_that_buffers_streams(bare_upstream, terminal, tmp_path):
