@@ -1,0 +1,251 @@
+"""`gateway-assistant doctor`: its model of Claude Code's settings precedence agrees with the
+real CLI (which base URL and which key actually arrive at a provider fake), each flagged
+problem has a failing and a fixed environment, and `--check` classifies real answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+
+import pytest
+from gateway_assistant import claude_code
+from gateway_assistant.cli import main
+from gateway_assistant.doctor import doctor
+
+from tests.harness import anthropic_wire
+from tests.harness.provider_fake import ProviderFake
+
+LAYERS = ("managed", "flag", "local", "project", "user", "shell")
+
+
+@pytest.fixture(scope="module")
+def fake(isolated):
+    """A provider fake serving the Messages API under one path prefix per settings layer, so
+    the path that arrives names the layer whose ANTHROPIC_BASE_URL won."""
+    f = ProviderFake()
+    for layer in LAYERS:
+        anthropic_wire.install(f, prefix=f"/{layer}")
+    f.start()
+    yield f
+    f.stop()
+
+
+class World:
+    """One reader's machine: shell variables, settings files at every level, --settings."""
+
+    def __init__(self, terminal, fake, tmp_path):
+        self.t, self.fake, self.tmp = terminal, fake, tmp_path
+        self.flag = None
+        self.managed = tmp_path / "etc-overlay" / "claude-code" / "managed-settings.json"
+
+    def put(self, layer: str, keys: str) -> None:
+        env = {}
+        if keys in ("url", "both"):
+            env["ANTHROPIC_BASE_URL"] = f"{self.fake.url}/{layer}"
+        if keys in ("token", "both"):
+            env["ANTHROPIC_AUTH_TOKEN"] = f"token-{layer}"
+        if layer == "shell":
+            self.t.env.update(env)
+            return
+        text = json.dumps({"env": env})
+        if layer == "flag":
+            self.flag = text
+            return
+        path = {"managed": self.managed,
+                "local": self.t.project / ".claude" / "settings.local.json",
+                "project": self.t.project / ".claude" / "settings.json",
+                "user": self.t.home / ".claude" / "settings.json"}[layer]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def claude(self) -> tuple[str | None, str | None]:
+        """Run the real CLI; return (layer whose URL received the request, token sent)."""
+        self.fake.reset()
+        command = "claude -p hi" + (f" --settings {shlex.quote(self.flag)}" if self.flag else "")
+        if self.managed.exists():
+            # Managed settings live in /etc/claude-code: give this one process a private view
+            # of /etc (an overlay in its own mount namespace), so the machine is not touched.
+            upper, work = self.managed.parent.parent, self.tmp / "overlay-work"
+            work.mkdir(exist_ok=True)
+            command = ("unshare -m --propagation private bash -c " + shlex.quote(
+                f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} "
+                f"/etc && {command}"))
+        result = self.t.sh(command, timeout=60)
+        calls = self.fake.received("POST", r"/v1/messages$")
+        assert calls, result.output
+        layer = calls[0].path.split("/")[1]
+        token = (calls[0].header("authorization") or "").removeprefix("Bearer token-")
+        return layer, token
+
+    def doctor(self):
+        managed = self.managed if self.managed.exists() else self.tmp / "no-managed.json"
+        found, extra = doctor(settings=self.flag, env=self.t.env, home=self.t.home,
+                              cwd=self.t.project, managed=managed)
+        eff = extra["effective"]
+        url = eff.get("ANTHROPIC_BASE_URL", {}).get("value", "")
+        token = json.dumps(eff.get("ANTHROPIC_AUTH_TOKEN", {}))  # masked: names its layer
+        return url.rsplit("/", 1)[-1], token, found
+
+
+# Each case: layer -> which keys it sets ("both", "url", "token"); measured with the real CLI.
+MATRIX = [
+    {"shell": "both", "user": "both"},
+    {"user": "both", "project": "both"},
+    {"project": "both", "local": "both"},
+    {"local": "both", "flag": "both"},
+    {"flag": "both", "managed": "both"},
+    {"shell": "both", "user": "both", "project": "both", "local": "both", "flag": "both",
+     "managed": "both"},
+    {"shell": "url", "user": "token"},
+    {"shell": "both", "user": "url", "local": "token"},
+    {"shell": "both", "project": "token"},
+    {"local": "url", "shell": "token"},
+    {"managed": "token", "shell": "both", "flag": "url"},
+]
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=["+".join(f"{k}:{v}" for k, v in c.items())
+                                              for c in MATRIX])
+def test_doctor_precedence_agrees_with_the_real_cli(case, fake, terminal, tmp_path):
+    if "managed" in case and os.geteuid() != 0:
+        pytest.skip("managed settings live in /etc/claude-code; a private overlay needs root")
+    world = World(terminal, fake, tmp_path)
+    for layer, keys in case.items():
+        world.put(layer, keys)
+    cli_layer, cli_token = world.claude()
+    doc_layer, doc_token, _ = world.doctor()
+    assert doc_layer == cli_layer, f"base URL: CLI used {cli_layer}'s, doctor says {doc_layer}'s"
+    # doctor masks keys to their last 4 characters; the sources name the layer.
+    assert f"token-{cli_token}"[-4:] in doc_token, (cli_token, doc_token)
+
+
+SOURCE_NAMES = {"managed": "managed settings", "flag": "--settings",
+                "local": "project local settings", "project": "project settings",
+                "user": "user settings", "shell": "shell environment"}
+
+
+def test_doctor_names_the_source_of_each_value(fake, terminal, tmp_path):
+    world = World(terminal, fake, tmp_path)
+    world.put("shell", "url")
+    world.put("local", "token")
+    _, token, _ = world.doctor()
+    assert SOURCE_NAMES["local"] in token
+
+
+# -- switches: which values the real CLI reads as true ------------------------------------
+
+@pytest.mark.parametrize("value,on", [("1", True), ("true", True), ("yes", True),
+                                      ("TRUE", True), ("enabled", False), ("0", False)])
+def test_switch_values_as_the_real_cli_reads_them(value, on, fake, terminal):
+    terminal.env.update(
+        ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="token-shell",
+        CLAUDE_CODE_USE_VERTEX=value, ANTHROPIC_VERTEX_BASE_URL=f"{fake.url}/vertex",
+        CLOUD_ML_REGION="us-east5", ANTHROPIC_VERTEX_PROJECT_ID="my-project",
+        CLAUDE_CODE_SKIP_VERTEX_AUTH="1")
+    fake.reset()
+    terminal.sh("claude -p hi", timeout=60)
+    vertex = fake.received("POST", r"^/vertex/.*:streamRawPredict$")
+    messages = fake.received("POST", r"^/shell/v1/messages$")
+    assert bool(vertex) == on and bool(messages) == (not on), [r.path for r in fake.requests]
+    found = {f.code for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
+                                    managed=terminal.home / "none")[0]}
+    # Off by an unrecognised value: flagged. On with ANTHROPIC_BASE_URL set: flagged too,
+    # since (as the run above shows) no Messages request goes to ANTHROPIC_BASE_URL then.
+    assert ("switch-value" in found) == (value == "enabled")
+    assert ("direct-provider-and-gateway" in found) == on
+    assert value.strip().lower() in (claude_code.TRUE_VALUES if on else
+                                     claude_code.FALSE_VALUES + ("enabled",))
+
+
+def test_both_token_kinds_are_both_sent(fake, terminal):
+    terminal.env.update(ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="tok-a",
+                        ANTHROPIC_API_KEY="key-b")
+    fake.reset()
+    terminal.sh("claude -p hi", timeout=60)
+    (call, *_) = fake.received("POST", r"/v1/messages$")
+    assert call.header("authorization") == "Bearer tok-a" and call.header("x-api-key") == "key-b"
+    found = {f.code for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
+                                    managed=terminal.home / "none")[0]}
+    assert "both-tokens" in found
+
+
+# -- every other finding: a failing and a fixed environment -----------------------------------
+
+GATEWAY = {"ANTHROPIC_BASE_URL": "http://localhost:4000", "ANTHROPIC_AUTH_TOKEN": "sk-litellm-x"}
+CASES = {
+    "base-url-without-token": ({"ANTHROPIC_BASE_URL": "http://localhost:4000"}, GATEWAY),
+    "gateway-proxied": ({**GATEWAY, "HTTPS_PROXY": "http://proxy:3128"},
+                        {**GATEWAY, "HTTPS_PROXY": "http://proxy:3128",
+                         "NO_PROXY": "localhost"}),
+    "gateway-not-proxied": (
+        {**GATEWAY, "ANTHROPIC_BASE_URL": "https://llm.example.com",
+         "HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".example.com"},
+        {**GATEWAY, "ANTHROPIC_BASE_URL": "https://llm.example.com",
+         "HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "localhost"}),
+    "ca-file-missing": ({**GATEWAY, "NODE_EXTRA_CA_CERTS": "/nonexistent/ca.pem"},
+                        {**GATEWAY, "NODE_EXTRA_CA_CERTS": "/etc/hostname"}),
+}
+
+
+@pytest.mark.parametrize("code", CASES)
+def test_each_finding_fires_and_is_fixed(code, tmp_path):
+    bad, good = CASES[code]
+
+    def codes(env):
+        return {f.code for f in doctor(env=env, home=tmp_path, cwd=tmp_path,
+                                       managed=tmp_path / "none")[0]}
+    assert code in codes(bad)
+    assert code not in codes(good)
+
+
+def test_secret_in_project_settings_and_invalid_json(tmp_path):
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"env": GATEWAY}))
+    found = {f.code for f in doctor(env={}, home=tmp_path / "h", cwd=tmp_path,
+                                    managed=tmp_path / "none")[0]}
+    assert "secret-in-project-settings" in found
+    settings.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://localhost:4000"}}))
+    (tmp_path / ".claude" / "settings.local.json").write_text(
+        json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": "sk-litellm-x"}}))
+    assert not doctor(env={}, home=tmp_path / "h", cwd=tmp_path, managed=tmp_path / "none")[0]
+    settings.write_text('{"env": {"ANTHROPIC_BASE_URL": ')
+    found = {f.code for f in doctor(env={}, home=tmp_path / "h", cwd=tmp_path,
+                                    managed=tmp_path / "none")[0]}
+    assert "settings-invalid" in found
+
+
+# -- --check against a live answer -----------------------------------------------------------
+
+@pytest.mark.parametrize("status,body,code", [
+    (200, None, "check-ok"),
+    (401, anthropic_wire.error_body(401, "invalid x-api-key"), "check-401"),
+    (403, anthropic_wire.error_body(403, "not allowed"), "check-403"),
+    (404, anthropic_wire.error_body(404, "model: claude-opus-5-5"), "check-unknown-model"),
+    (400, {"error": {"message": "Invalid model name passed in model=claude-opus-5-5"}},
+     "check-unknown-model"),
+    (429, anthropic_wire.error_body(429, "slow down"), "check-429"),
+    (529, anthropic_wire.error_body(529, "Overloaded"), "check-5xx"),
+])
+def test_check_classifies_the_answer(status, body, code, fake, tmp_path):
+    fake.reset()
+    if status != 200:
+        fake.fail(status, body)
+    env = {"ANTHROPIC_BASE_URL": f"{fake.url}/shell", "ANTHROPIC_AUTH_TOKEN": "t"}
+    found = doctor(check=True, env=env, home=tmp_path, cwd=tmp_path, managed=tmp_path / "x")[0]
+    assert [f.code for f in found] == [code], found
+
+
+def test_check_unreachable_and_cli_exit_codes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert main(["doctor"]) == 1
+    assert "ANTHROPIC_BASE_URL is set but no key is" in capsys.readouterr().out
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "sk-litellm-x")
+    assert main(["doctor", "--check", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [f["code"] for f in report["findings"]] == ["check-unreachable"], report
