@@ -1,0 +1,51 @@
+"""How-to: vendor gateways (docs/how-to/vendors.md). The vendors cannot run here: each test
+checks the Claude Code side only, against the provider fake standing in for the vendor's
+gateway, and asserts the request carries exactly the credentials that vendor's own guide
+says its gateway checks."""
+
+from __future__ import annotations
+
+from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+
+FIRST_REQUEST = "quickstart/07-first-request.sh"
+
+
+def at_stand_in(terminal, upstream):
+    terminal.env["ANTHROPIC_BASE_URL"] = upstream.url  # where the vendor's URL would go
+
+
+def test_cloudflare_key_and_gateway_token(upstream, terminal):
+    at_stand_in(terminal, upstream)
+    claude_replied(terminal.run("vendors/01-cloudflare.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("x-api-key") == "sk-ant-your-anthropic-key"
+    assert call.header("cf-aig-authorization") == "Bearer your-cf-aig-token"
+    assert call.header("authorization") is None
+
+
+def test_portkey_headers_alone_are_not_logged_in(upstream, terminal):
+    """Portkey's guide sets only custom headers; on a machine where Claude Code is not
+    logged in, the pinned CLI stops before sending anything."""
+    at_stand_in(terminal, upstream)
+    result = terminal.run("vendors/02-portkey.sh", FIRST_REQUEST)
+    claude_failed_with(result, "Not logged in · Please run /login", within_s=15)
+    assert not upstream_messages(upstream)
+
+
+def test_portkey_headers_are_sent_each_on_its_own(upstream, terminal):
+    at_stand_in(terminal, upstream)
+    result = terminal.run("vendors/02-portkey.sh", "vendors/03-gateway-app-key.sh",
+                          FIRST_REQUEST)
+    claude_replied(result, "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("x-portkey-api-key") == "your-portkey-api-key"
+    assert call.header("x-portkey-provider") == "anthropic"
+    assert call.header("x-portkey-virtual-key") == "your-virtual-key"
+
+
+def test_gateway_app_key_is_a_bearer_token(upstream, terminal):
+    at_stand_in(terminal, upstream)
+    claude_replied(terminal.run("vendors/03-gateway-app-key.sh", FIRST_REQUEST), "pong")
+    (call,) = upstream_messages(upstream)
+    assert call.header("authorization") == "Bearer your-gateway-api-key"
+    assert call.header("x-api-key") is None
