@@ -147,7 +147,8 @@ def check_stream(base, ask, bearer, timeout) -> Check:
     with r:
         for raw in iter(r.readline, b""):
             line = raw.decode("utf-8", "replace").strip()
-            if line.startswith("event:"):
+            # ping events may come anywhere (LiteLLM sends one first); they carry no content.
+            if line.startswith("event:") and line[6:].strip() != "ping":
                 events.append(line[6:].strip())
                 times.append(time.monotonic() - started)
     if "text/event-stream" not in kind:

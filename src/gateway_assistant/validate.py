@@ -283,7 +283,9 @@ class Checker:
                      f"{self.schema['litellm_version']}" + (
                          f"; it is passed to the {kind} client as is" if passed_on
                          else f"; the {kind} cache ignores it"),
-                     f"remove it; cache settings are: {', '.join(sorted(known)[:8])}, …",
+                     "remove it; cache settings include "
+                     + ", ".join(k for k in ("type", "ttl", "host", "port", "namespace")
+                                 if k in known) + ", …",
                      self.line_of(params, key))
 
     def routing(self):
@@ -366,7 +368,7 @@ class Checker:
                                 (str(t), line) for t in targets)
         for cycle, line in _cycles(edges):
             self.add("error", "fallback-cycle", "fallback cycle: " + " → ".join(cycle) +
-                     " (LiteLLM accepts it; a failing request then fails on every member)",
+                     " (LiteLLM accepts it without a warning)",
                      "remove one of the fallbacks so no group falls back to itself", line)
 
     # Claude Code ----------------------------------------------------------------------------

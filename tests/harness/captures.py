@@ -20,6 +20,7 @@ NORMALISE = [
     (re.compile(r" in \d+ms\b"), " in …ms"),
     (re.compile(r"/tmp/[^\s\"']+"), "/tmp/…"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
+    (re.compile(r"after \d+ ms"), "after … ms"),  # gateway-assistant probe's stream timing
 ]
 
 

@@ -9,10 +9,10 @@ import os
 import shlex
 
 import pytest
+
 from gateway_assistant import claude_code
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
-
 from tests.harness import anthropic_wire
 from tests.harness.provider_fake import ProviderFake
 
@@ -136,7 +136,8 @@ def test_doctor_names_the_source_of_each_value(fake, terminal, tmp_path):
 # -- switches: which values the real CLI reads as true ------------------------------------
 
 @pytest.mark.parametrize("value,on", [("1", True), ("true", True), ("yes", True),
-                                      ("TRUE", True), ("enabled", False), ("0", False)])
+                                      ("TRUE", True), ("on", True), ("enabled", False),
+                                      ("0", False)])
 def test_switch_values_as_the_real_cli_reads_them(value, on, fake, terminal):
     terminal.env.update(
         ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="token-shell",

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
-from gateway_assistant import claude_code, litellm_schema
-from gateway_assistant.cli import main
-from gateway_assistant.validate import validate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway_assistant import claude_code, litellm_schema
+from gateway_assistant.cli import main
+from gateway_assistant.validate import validate
 from tests.harness import components
 
 ENV = {"ANTHROPIC_API_KEY": "x", "GATEWAY_MASTER_KEY": "x"}
@@ -59,8 +58,8 @@ CASES = {
         "model_list:", "x:") + "general_settings: {}\n", GOOD, 1),
     "model-name-missing": (edit("  - model_name: claude-haiku-5-5\n", "  - \n"), GOOD, 11),
     "litellm-model-missing": (edit("      model: anthropic/claude-opus-5-5\n", ""), GOOD, 2),
-    "provider-unknown": (edit("model: anthropic/claude-opus-5-5", "model: antropic/claude-opus-5-5"),
-                         GOOD, 4),
+    "provider-unknown": (edit("model: anthropic/claude-opus-5-5",
+                              "model: antropic/claude-opus-5-5"), GOOD, 4),
     "provider-prefix-missing": (edit("model: anthropic/claude-opus", "model: claude-opus"),
                                 GOOD, 4),
     "unknown-key": (GOOD + "litellm_settings:\n  drop_parms: true\n",
@@ -161,7 +160,8 @@ def test_boundaries_give_a_message_not_a_traceback(name, content, expect, tmp_pa
 
 
 def test_long_names_and_odd_characters(tmp_path, capsys):
-    weird = GOOD.replace("claude-haiku-5-5\n    litellm", '"\\e[31m' + "é" * 5000 + '"\n    litellm')
+    weird = GOOD.replace("claude-haiku-5-5\n    litellm",
+                         '"\\e[31m' + "é" * 5000 + '"\n    litellm')
     path = tmp_path / ("n" * 200 + ".yaml")
     path.write_text(weird)
     code, out = run_cli(["validate", str(path)], capsys)

@@ -1,0 +1,1 @@
+gateway-assistant doctor --check

@@ -1,0 +1,1 @@
+gateway-assistant probe http://localhost:4000

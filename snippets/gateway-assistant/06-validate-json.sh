@@ -1,0 +1,1 @@
+gateway-assistant validate --format json config.yaml

@@ -1,0 +1,108 @@
+"""The reference page docs/reference/gateway-assistant.md: its commands run verbatim in a
+reader's terminal and its outputs are captured from those runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+import yaml
+
+from gateway_assistant import validate as validate_module
+from tests.harness import captures
+from tests.harness.gateway import GatewayFailed
+from tests.harness.snippets import snippet
+
+START = ("quickstart/03-start-gateway.sh",)
+CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+GATEWAY_SHELL = {"ANTHROPIC_API_KEY": "sk-ant-your-anthropic-key",  # 03-start-gateway.sh's
+                 "GATEWAY_MASTER_KEY": "sk-litellm-change-me"}
+
+
+@pytest.fixture
+def reader(terminal, tmp_path):
+    """A terminal where `gateway-assistant` is the command from this checkout's src/ (what
+    `pip install .` installs: the console script runs gateway_assistant.cli:main)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "gateway-assistant"
+    launcher.write_text(f'#!/bin/sh\nPYTHONPATH={validate_module.__file__.rsplit("/", 2)[0]} '
+                        f'exec {sys.executable} -m gateway_assistant "$@"\n')
+    launcher.chmod(0o755)
+    terminal.env["PATH"] = f"{bin_dir}:{terminal.env['PATH']}"
+    return terminal
+
+
+def console(rel, result):
+    return captures.console(snippet(rel).read_text(), result.stdout + result.stderr)
+
+
+def test_validate_finds_the_mistakes(reader):
+    shutil.copyfile(snippet("gateway-assistant/01-config-with-mistakes.yaml"),
+                    reader.project / "config.yaml")
+    reader.env.update(GATEWAY_SHELL)
+    result = reader.run("gateway-assistant/02-validate.sh")
+    assert result.code == 1, result.output
+    for code in ("master_key under litellm_settings", "max_size_mb", "per-model rpm",
+                 "round-robin", "fallback cycle", "claude-haiku-5-5"):
+        assert code in result.stdout, result.output
+    captures.check("gateway-assistant/validate.console",
+                   console("gateway-assistant/02-validate.sh", result))
+    result = reader.run("gateway-assistant/06-validate-json.sh")
+    assert result.code == 1 and json.loads(result.stdout)["findings"], result.output
+    shutil.copyfile(snippet("quickstart/02-config.yaml"), reader.project / "config.yaml")
+    result = reader.run("gateway-assistant/02-validate.sh")
+    assert result.code == 0, result.output
+    captures.check("gateway-assistant/validate-quickstart.console",
+                   console("gateway-assistant/02-validate.sh", result))
+
+
+def test_litellm_refuses_the_routing_strategy_validate_flags(gateways, provider, tmp_path):
+    """What validate says about routing_strategy, observed on the pinned LiteLLM."""
+    config = yaml.safe_load(snippet("quickstart/02-config.yaml").read_text())
+    config["router_settings"] = {"routing_strategy": "round-robin"}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert [f.code for f in validate_module.validate(path, GATEWAY_SHELL)] == [
+        "routing-strategy-unknown"]
+    with pytest.raises(GatewayFailed, match="Invalid routing_strategy: 'round-robin'"):
+        gateways.get(START, {"config.yaml": path}, env={"ANTHROPIC_API_BASE": provider.url})
+
+
+def test_doctor_shows_sources_and_problems(reader):
+    reader.settings("user", "quickstart/06-connect-user-settings.json")
+    reader.env.update(ANTHROPIC_BASE_URL="http://localhost:8080",  # a stale export
+                      HTTPS_PROXY="http://proxy.example.com:3128")
+    result = reader.run("gateway-assistant/03-doctor.sh")
+    assert result.code == 1, result.output
+    assert "ANTHROPIC_BASE_URL = http://localhost:4000  (user settings)" in result.stdout
+    captures.check("gateway-assistant/doctor.console",
+                   console("gateway-assistant/03-doctor.sh", result))
+
+
+@pytest.fixture
+def gateway(gateways, upstream):
+    upstream.sse_gap_s = 0.1  # a provider that takes its time, as real models do
+    yield gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": upstream.url})
+    upstream.sse_gap_s = 0.0
+
+
+def test_doctor_check_and_probe_against_the_quickstart_gateway(gateway, reader):
+    result = reader.run("quickstart/06-connect-shell.sh", "gateway-assistant/04-doctor-check.sh")
+    assert result.code == 0 and "answered 200" in result.stdout, result.output
+    captures.check("gateway-assistant/doctor-check.console",
+                   console("gateway-assistant/04-doctor-check.sh", result))
+    result = reader.run("quickstart/06-connect-shell.sh", "gateway-assistant/05-probe.sh")
+    assert result.code == 0 and "FAIL" not in result.stdout, result.output
+    captures.check("gateway-assistant/probe.console",
+                   console("gateway-assistant/05-probe.sh", result))
+
+
+def test_doctor_check_when_the_gateway_is_down(gateways, reader):
+    gateways.free_port(4000)
+    result = reader.run("quickstart/06-connect-shell.sh", "gateway-assistant/04-doctor-check.sh")
+    assert result.code == 1 and "cannot reach" in result.stdout, result.output
+    captures.check("gateway-assistant/doctor-check-down.console",
+                   console("gateway-assistant/04-doctor-check.sh", result))
