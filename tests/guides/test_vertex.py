@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
-from tests.harness import captures, vertex_wire
+from tests.harness import captures, components, vertex_wire
 from tests.harness.expect import claude_failed_with, claude_replied
 from tests.harness.snippets import snippet
 
@@ -12,6 +15,18 @@ START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
 CONFIG = {"config.yaml": "vertex/02-config.yaml"}
 PREDICT = ("/v1/projects/my-gcp-project/locations/us-east5/publishers/anthropic/models/"
            "claude-opus-5-5:streamRawPredict")
+
+
+def test_google_auth_install_is_what_the_gateway_runs():
+    """The install step is run into the gateway's environment before the tests (see
+    harness/components.py); the version it pins is the one installed there."""
+    (pin,) = re.findall(r"google-auth==([\w.]+)",
+                        snippet("vertex/01-install-google-auth.sh").read_text())
+    installed = subprocess.run(
+        [components.litellm_bin() / "python", "-c",
+         "import importlib.metadata as m; print(m.version('google-auth'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert installed == pin
 
 
 @pytest.fixture
