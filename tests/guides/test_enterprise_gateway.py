@@ -179,6 +179,39 @@ def test_api_key_helper_runs_again_on_401(custom_gateway, upstream, terminal):
         ["401", "200"], access
 
 
+@pytest.mark.parametrize("ttl_ms", ["2000", None])
+def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, terminal):
+    """In a long interactive session, CLAUDE_CODE_API_KEY_HELPER_TTL_MS makes Claude Code
+    run the helper again once the TTL has passed: in the background, so the first request
+    after expiry still carries the old token and the next one the new token. Without the
+    variable the session keeps its first token."""
+    direct(terminal, upstream)
+    if ttl_ms:
+        terminal.env["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = ttl_ms
+    terminal.settings("user", "enterprise/04-api-key-helper.json")
+    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
+                    terminal.home / ".claude" / "gateway-token.sh")
+    token = terminal.home / ".config" / "llm-gateway" / "token"
+    token.parent.mkdir(parents=True)
+    token.write_text("sk-gw-first\n")
+    terminal.seed_first_run()
+    seen = []  # the tokens each prompt's requests carried
+    with terminal.session("quickstart/09-status.sh", timeout=90) as session:
+        for prompt, reply in (("Reply with the word pong", "pong"),
+                              ("Reply again", "second answer"),
+                              ("Reply once more", "third answer")):
+            upstream.requests.clear()
+            upstream.reply_text = reply
+            session.type(prompt, reply)
+            time.sleep(1)  # let the session's follow-up requests (e.g. its title) finish
+            seen.append({r.header("authorization") for r in upstream_messages(upstream)})
+            if reply == "pong":
+                token.write_text("sk-gw-second\n")  # the token rotates...
+                time.sleep(3)  # ...and the TTL passes
+    first, second = {"Bearer sk-gw-first"}, {"Bearer sk-gw-second"}
+    assert seen == ([first, first, second] if ttl_ms else [first, first, first]), seen
+
+
 # -- What the gateway must forward, asserted at the upstream -------------------------------
 
 def cli_headers(terminal, upstream) -> dict[str, str]:

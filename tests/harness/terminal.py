@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,13 @@ class Terminal:
         """Run `snippets` in a terminal under tmux (the last one starts interactive `claude`),
         type `keys` once Claude Code's prompt is up, and return the screen once `until`
         shows on it."""
+        with self.session(*snippets, timeout=timeout) as screen:
+            return screen.type(keys, until)
+
+    @contextmanager
+    def session(self, *snippets: str, timeout: float = 60):
+        """An interactive Claude Code session under tmux that stays open for several
+        prompts: `with terminal.session(...) as s: s.type(keys, until)`."""
         sock = self.home.parent / "tmux.sock"
         script = "; ".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
         env_args = [f"{k}={v}" for k, v in {**self.env, "TERM": "xterm-256color"}.items()]
@@ -88,24 +96,12 @@ class Terminal:
              "env", "-i", *env_args, "timeout", "--foreground", str(int(timeout)),
              "bash", "-c", script], check=True)
         try:
-            self._wait_screen(tmux, r"\? for shortcuts|auto mode", timeout)
-            subprocess.run([*tmux, "send-keys", "-t", "0", keys, "Enter"], check=True)
-            return self._wait_screen(tmux, re.escape(until), timeout)
+            screen = Screen(tmux, timeout)
+            screen.wait(r"\? for shortcuts|auto mode")
+            yield screen
         finally:
             # The tmux server on our own socket, started above: stopped through that socket.
             subprocess.run([*tmux, "kill-server"], capture_output=True)
-
-    @staticmethod
-    def _wait_screen(tmux: list[str], pattern: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "0"],
-                                    capture_output=True, text=True).stdout
-            if re.search(pattern, screen, re.IGNORECASE):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
 
     def seed_first_run(self, api_key: str | None = None) -> None:
         """Answer Claude Code's first-run screens the way a returning user already has
@@ -117,3 +113,26 @@ class Terminal:
         if api_key:
             state["customApiKeyResponses"] = {"approved": [api_key[-20:]], "rejected": []}
         (self.home / ".claude.json").write_text(json.dumps(state))
+
+
+class Screen:
+    """The tmux pane of an interactive session."""
+
+    def __init__(self, tmux: list[str], timeout: float):
+        self.tmux, self.timeout = tmux, timeout
+
+    def type(self, keys: str, until: str) -> str:
+        """Type `keys` and Enter; return the screen once `until` (plain text) shows."""
+        subprocess.run([*self.tmux, "send-keys", "-t", "0", keys, "Enter"], check=True)
+        return self.wait(re.escape(until))
+
+    def wait(self, pattern: str) -> str:
+        deadline = time.monotonic() + self.timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "0"],
+                                    capture_output=True, text=True).stdout
+            if re.search(pattern, screen, re.IGNORECASE):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
