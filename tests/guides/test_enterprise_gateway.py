@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -122,7 +123,7 @@ class TokenAgent:
 
     def __init__(self, path, tokens: list[str]):
         self.path, self.tokens, self.handed = path, tokens, []
-        path.parent.mkdir(parents=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(path)
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -135,11 +136,19 @@ class TokenAgent:
             time.sleep(0.2)  # let the reader see end-of-file before the next open
 
 
-def install_helper(terminal, tokens: list[str]) -> TokenAgent:
+def install_helper_script(terminal) -> Path:
+    """The page's helper, where the page puts it; returns the token file it reads."""
     terminal.settings("user", "enterprise/04-api-key-helper.json")
     shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
                     terminal.home / ".claude" / "gateway-token.sh")
-    return TokenAgent(terminal.home / ".config" / "llm-gateway" / "token", tokens)
+    token = terminal.home / ".config" / "llm-gateway" / "token"
+    token.parent.mkdir(parents=True, exist_ok=True)
+    return token
+
+
+def install_helper(terminal, tokens: list[str]) -> TokenAgent:
+    """The helper, fed one token per run by an agent that records what it handed out."""
+    return TokenAgent(install_helper_script(terminal), tokens)
 
 
 def test_api_key_helper_token_is_sent(upstream, terminal):
@@ -154,12 +163,7 @@ def test_api_key_helper_token_is_sent(upstream, terminal):
 
 def test_api_key_helper_must_print_one_line(upstream, terminal):
     direct(terminal, upstream)
-    terminal.settings("user", "enterprise/04-api-key-helper.json")
-    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
-                    terminal.home / ".claude" / "gateway-token.sh")
-    token = terminal.home / ".config" / "llm-gateway" / "token"
-    token.parent.mkdir(parents=True)
-    token.write_text("token: sk-gw-alice-change-me\nexpires: tomorrow\n")
+    install_helper_script(terminal).write_text("token: sk-gw-alice-change-me\nexpires: tomorrow\n")
     result = terminal.run(FIRST_REQUEST)
     assert "apiKeyHelper failed: returned output that cannot be used as an API key: it " \
         "contains a line break" in result.output, result.output
@@ -188,11 +192,7 @@ def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, termina
     direct(terminal, upstream)
     if ttl_ms:
         terminal.env["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = ttl_ms
-    terminal.settings("user", "enterprise/04-api-key-helper.json")
-    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
-                    terminal.home / ".claude" / "gateway-token.sh")
-    token = terminal.home / ".config" / "llm-gateway" / "token"
-    token.parent.mkdir(parents=True)
+    token = install_helper_script(terminal)
     token.write_text("sk-gw-first\n")
     terminal.seed_first_run()
     seen = []  # the tokens each prompt's requests carried
