@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from tests.harness import captures, components, vertex_wire
+from tests.harness import captures, components, tls, vertex_wire
 from tests.harness.expect import claude_failed_with, claude_replied
+from tests.harness.provider_fake import ProviderFake
 from tests.harness.snippets import snippet
 
 START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
@@ -55,4 +56,41 @@ def test_vertex_mode_pass_through_needs_credentials_for_the_route(gateway, verte
                        within_s=60)
     assert not vertex.received("POST", r"Predict$")
     captures.check("vertex/vertex-mode-pass-through.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output))
+
+
+# -- Claude Code's Vertex mode through the /vertex_ai pass-through -------------------------
+# The pass-through calls https://<region>-aiplatform.googleapis.com/ and no setting changes
+# that host (llm_passthrough_endpoints.get_vertex_base_url). So, world shaping: that name
+# resolves to 127.0.0.1 for the gateway only (its own /etc/hosts) and the Vertex stand-in
+# answers there on 443 with a certificate from the stand-in public CA the gateway trusts.
+GOOGLE_HOST = "us-east5-aiplatform.googleapis.com"
+PASS_THROUGH_START = ("vertex/04-service-account.sh", "vertex/06-pass-through-credentials.sh",
+                      "vertex/03-start-gateway.sh")
+
+
+@pytest.fixture(scope="module")
+def vertex_at_google(isolated, tmp_path_factory):
+    d = tmp_path_factory.mktemp("vertex-tls")
+    context = tls.public().server_context(d, GOOGLE_HOST)
+    fake = vertex_wire.install(ProviderFake(port=443, tls=context)).start()
+    yield fake, tls.public().write_ca(d / "public-ca.pem")
+    fake.stop()
+
+
+def test_vertex_mode_through_the_pass_through(gateways, google_gateway_env, vertex_at_google,
+                                              terminal):
+    google, ca = vertex_at_google
+    google.reset()
+    gateways.get(PASS_THROUGH_START, CONFIG, env={**google_gateway_env, "SSL_CERT_FILE": str(ca)},
+                 hosts={GOOGLE_HOST: "127.0.0.1"})
+    result = terminal.run("vertex/05-vertex-mode.sh", "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    calls = google.received("POST", r"Predict$")
+    assert calls, "nothing reached the Vertex stand-in"
+    call = calls[-1]
+    assert call.path == PREDICT
+    assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
+    assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
+    captures.check("vertex/vertex-mode-through-gateway.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))

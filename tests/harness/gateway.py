@@ -66,6 +66,9 @@ class Gateway:
     proc: subprocess.Popen | None = None
     workdir: Path | None = None
     tls_ca: Path | None = None  # serving HTTPS with a certificate this CA signed
+    # name -> IP seen by this gateway only (its own mount namespace, /etc/hosts bind-mounted):
+    # for upstream hosts LiteLLM hard-codes, e.g. <region>-aiplatform.googleapis.com.
+    hosts: dict[str, str] = field(default_factory=dict)
     health_path = "/health/liveliness"  # LiteLLM's; other gateways (nginx.py) name theirs
 
     @property
@@ -99,9 +102,16 @@ class Gateway:
             **self.env,
         }
         script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in self.start)
+        argv = ["bash", "-c", script]
+        if self.hosts:  # unshare execs in place: the PID (and process group) stay the same
+            hosts = self.workdir / "hosts"
+            hosts.write_text(Path("/etc/hosts").read_text() + "".join(
+                f"{ip} {name}\n" for name, ip in self.hosts.items()))
+            argv = ["unshare", "-m", "--", "sh", "-c",
+                    'mount --bind "$0" /etc/hosts && exec bash -c "$1"', str(hosts), script]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                ["bash", "-c", script], cwd=self.workdir, env=env,
+                argv, cwd=self.workdir, env=env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         self._wait_live()
@@ -175,14 +185,15 @@ class GatewayPool:
 
     def get(self, start: tuple[str, ...], files: dict[str, str | Path], port: int = 4000,
             env: dict[str, str] | None = None, restart: bool = False,
-            tls_ca: Path | None = None) -> Gateway:
+            tls_ca: Path | None = None, hosts: dict[str, str] | None = None) -> Gateway:
         key = (start, tuple(sorted((k, str(v)) for k, v in files.items())), port,
-               tuple(sorted((env or {}).items())))
+               tuple(sorted((env or {}).items())), tuple(sorted((hosts or {}).items())))
         gw = self._running.get(key)
         if gw and gw.running() and not restart:
             return gw
         self.free_port(port)
-        gw = Gateway(start, files, port, dict(env or {}), tls_ca=tls_ca).launch()
+        gw = Gateway(start, files, port, dict(env or {}), tls_ca=tls_ca,
+                     hosts=dict(hosts or {})).launch()
         self._running[key] = gw
         return gw
 
