@@ -63,3 +63,9 @@ def test_fault_hang_never_answers(upstream):
     upstream.hang()
     with pytest.raises(TimeoutError):
         post(upstream, "/v1/messages", BODY, timeout=1).read()
+
+
+def test_reset_restores_the_reply(provider):
+    provider.reply_text = "something else"
+    provider.reset()
+    assert provider.reply_text == "pong"

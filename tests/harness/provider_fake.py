@@ -100,6 +100,7 @@ class ProviderFake:
     sse_gap_s: float = 0.0
 
     def __post_init__(self):
+        self._initial_reply = self.reply_text
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -128,6 +129,7 @@ class ProviderFake:
             self._faults.clear()
             self.requests.clear()
             self.sse_gap_s = 0.0
+            self.reply_text = self._initial_reply
 
     def _add(self, fault: Fault) -> None:
         with self._lock:
