@@ -47,9 +47,11 @@ def provider(isolated):
 
 @pytest.fixture
 def upstream(provider):
-    """The provider fake with an empty request log and no pending faults."""
+    """The provider fake with an empty request log and no pending faults; whatever a test
+    changes on it (faults, reply, pacing) is undone afterwards too."""
     provider.reset()
-    return provider
+    yield provider
+    provider.reset()
 
 
 @pytest.fixture(scope="session")
