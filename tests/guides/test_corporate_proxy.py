@@ -24,7 +24,7 @@ import pytest
 from tests.harness import anthropic_wire, captures, tls
 from tests.harness.expect import claude_failed_with, upstream_messages
 from tests.harness.forward_proxy import ForwardProxy
-from tests.harness.provider_fake import ProviderFake
+from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
 
 GUIDE = "corporate-proxy"
@@ -48,9 +48,8 @@ def certs(tmp_path_factory):
 def anthropic_api(isolated, certs):
     """The provider fake as api.anthropic.com:443, behind a (stand-in) public certificate."""
     context = tls.public().server_context(certs["dir"], "api.anthropic.com")
-    fake = anthropic_wire.install(ProviderFake(port=443, tls=context)).start()
-    yield fake
-    fake.stop()
+    with serving(anthropic_wire.install, port=443, tls=context) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 
 from tests.harness import anthropic_wire, captures, nginx
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.provider_fake import ProviderFake
+from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
@@ -419,10 +419,8 @@ def bare_upstream(gateways):
     requests: an upstream that, unlike LiteLLM, does not send `X-Accel-Buffering: no`, so
     only the gateway's own config decides whether streams are buffered."""
     gateways.free_port(4000)
-    fake = anthropic_wire.install(ProviderFake(port=4000)).start()
-    fake.sse_gap_s = GAP_S
-    yield fake
-    fake.stop()
+    with serving(anthropic_wire.install, port=4000, sse_gap_s=GAP_S) as fake:
+        yield fake
 
 
 def test_streaming_check_through_custom_gateway(bare_upstream, terminal):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness import captures, components, tls, vertex_wire
 from tests.harness.expect import claude_failed_with, claude_replied
-from tests.harness.provider_fake import ProviderFake
+from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
 
 START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
@@ -73,9 +73,8 @@ PASS_THROUGH_START = ("vertex/04-service-account.sh", "vertex/06-pass-through-cr
 def vertex_at_google(isolated, tmp_path_factory):
     d = tmp_path_factory.mktemp("vertex-tls")
     context = tls.public().server_context(d, GOOGLE_HOST)
-    fake = vertex_wire.install(ProviderFake(port=443, tls=context)).start()
-    yield fake, tls.public().write_ca(d / "public-ca.pem")
-    fake.stop()
+    with serving(vertex_wire.install, port=443, tls=context) as fake:
+        yield fake, tls.public().write_ca(d / "public-ca.pem")
 
 
 def test_vertex_mode_through_the_pass_through(gateways, google_gateway_env, vertex_at_google,

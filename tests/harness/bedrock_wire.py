@@ -77,6 +77,7 @@ def install(fake: ProviderFake, models=MODELS, supported_betas=SUPPORTED_BETAS) 
     # Regions a test takes down (one endpoint per region in real life; here the signature's
     # region tells them apart).
     fake.down_regions = set()
+    fake.on_reset.append(fake.down_regions.clear)
 
     def invoke(req: Request, resp: Response, m: re.Match) -> None:
         model_id = unquote(m["model"])

@@ -7,7 +7,7 @@ import pytest
 
 from . import anthropic_wire, gateway, isolation
 from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION
-from .provider_fake import ProviderFake
+from .provider_fake import ProviderFake, serving
 from .terminal import Terminal
 
 NO_ISOLATION: str | None = "not entered"
@@ -40,18 +40,21 @@ def isolated():
 @pytest.fixture(scope="session")
 def provider(isolated):
     """The Anthropic API stand-in every gateway in the session forwards to."""
-    fake = anthropic_wire.install(ProviderFake()).start()
+    with serving(anthropic_wire.install) as fake:
+        yield fake
+
+
+def _fresh(fake: ProviderFake):
+    """A shared fake with an empty request log and no pending faults; whatever a test
+    changes on it (faults, reply, pacing, wire state) is undone afterwards too."""
+    fake.reset()
     yield fake
-    fake.stop()
+    fake.reset()
 
 
 @pytest.fixture
 def upstream(provider):
-    """The provider fake with an empty request log and no pending faults; whatever a test
-    changes on it (faults, reply, pacing) is undone afterwards too."""
-    provider.reset()
-    yield provider
-    provider.reset()
+    yield from _fresh(provider)
 
 
 @pytest.fixture(scope="session")
@@ -78,31 +81,26 @@ FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
 def bedrock_provider(isolated):
     """Amazon Bedrock runtime stand-in (its own server, like its own host)."""
     from . import bedrock_wire
-    fake = bedrock_wire.install(ProviderFake()).start()
-    yield fake
-    fake.stop()
+    with serving(bedrock_wire.install) as fake:
+        yield fake
 
 
 @pytest.fixture
 def bedrock(bedrock_provider):
-    bedrock_provider.reset()
-    bedrock_provider.down_regions.clear()
-    return bedrock_provider
+    yield from _fresh(bedrock_provider)
 
 
 @pytest.fixture(scope="session")
 def vertex_provider(isolated):
     """Vertex AI stand-in, with the Google token endpoint a key file can point at."""
     from . import vertex_wire
-    fake = vertex_wire.install(ProviderFake()).start()
-    yield fake
-    fake.stop()
+    with serving(vertex_wire.install) as fake:
+        yield fake
 
 
 @pytest.fixture
 def vertex(vertex_provider):
-    vertex_provider.reset()
-    return vertex_provider
+    yield from _fresh(vertex_provider)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -100,7 +101,8 @@ class ProviderFake:
     sse_gap_s: float = 0.0
 
     def __post_init__(self):
-        self._initial_reply = self.reply_text
+        self._initial = (self.reply_text, self.sse_gap_s)
+        self.on_reset: list[Callable[[], None]] = []  # wire formats undo their own state
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -128,8 +130,9 @@ class ProviderFake:
         with self._lock:
             self._faults.clear()
             self.requests.clear()
-            self.sse_gap_s = 0.0
-            self.reply_text = self._initial_reply
+            self.reply_text, self.sse_gap_s = self._initial
+        for undo in self.on_reset:
+            undo()
 
     def _add(self, fault: Fault) -> None:
         with self._lock:
@@ -220,3 +223,17 @@ class ProviderFake:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+
+
+@contextmanager
+def serving(*wires: Callable[[ProviderFake], object], **settings):
+    """A started fake speaking each wire format given (their `install` functions), stopped
+    when the block ends: `with serving(anthropic_wire.install, port=443) as fake: ...`."""
+    fake = ProviderFake(**settings)
+    for install in wires:
+        install(fake)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -14,7 +14,7 @@ from gateway_assistant import claude_code
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
 from tests.harness import anthropic_wire
-from tests.harness.provider_fake import ProviderFake
+from tests.harness.provider_fake import serving
 
 LAYERS = ("managed", "flag", "local", "project", "user", "shell")
 
@@ -23,12 +23,10 @@ LAYERS = ("managed", "flag", "local", "project", "user", "shell")
 def fake(isolated):
     """A provider fake serving the Messages API under one path prefix per settings layer, so
     the path that arrives names the layer whose ANTHROPIC_BASE_URL won."""
-    f = ProviderFake()
-    for layer in LAYERS:
-        anthropic_wire.install(f, prefix=f"/{layer}")
-    f.start()
-    yield f
-    f.stop()
+    layers = [lambda f, layer=layer: anthropic_wire.install(f, prefix=f"/{layer}")
+              for layer in LAYERS]
+    with serving(*layers) as f:
+        yield f
 
 
 class World:
