@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .gateway import stop_process_group
 
 SQUID = "/usr/sbin/squid"
 HELPERS = Path("/usr/lib/squid")
@@ -156,16 +157,7 @@ class ForwardProxy:
         """Stop by PID: the process group of the squid we started."""
         if self.proc is None:
             return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout=10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_process_group(self.proc)
         self.proc = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -140,24 +140,29 @@ class Gateway:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        """Stop by PID: the process group this gateway's start command leads. Returns once
-        every process of the group is gone, so the port is free for the next gateway."""
-        if self.proc is None:
-            return
-        pgid = self.proc.pid
-        for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and _group_alive(pgid):
-                self.proc.poll()  # reap the leader so the group can empty
-                time.sleep(0.1)
-            if not _group_alive(pgid):
-                break
-        self.proc.wait()
+        """Stop by PID: the process group this gateway's start command leads."""
+        stop_process_group(self.proc)
         self.proc = None
+
+
+def stop_process_group(proc: subprocess.Popen | None) -> None:
+    """SIGTERM the process group `proc` leads (SIGKILL after a grace period) and return once
+    every process of the group is gone, so its ports are free for the next server."""
+    if proc is None:
+        return
+    pgid = proc.pid
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _group_alive(pgid):
+            proc.poll()  # reap the leader so the group can empty
+            time.sleep(0.1)
+        if not _group_alive(pgid):
+            break
+    proc.wait()
 
 
 def _group_alive(pgid: int) -> bool:
