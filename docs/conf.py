@@ -13,7 +13,8 @@ project = "Claude Code through an LLM gateway"
 author = "The gateway-docs maintainers"
 copyright = "2026, the gateway-docs maintainers"
 
-extensions = ["myst_parser", "sphinx_design", "sphinx_copybutton", "code_block_manifest"]
+extensions = ["myst_parser", "sphinx_design", "sphinx_copybutton", "code_block_manifest",
+              "proof_role"]
 exclude_patterns = ["_build", "_captured", "_includes", "conftest.py"]
 myst_enable_extensions = ["substitution", "colon_fence", "deflist"]
 myst_heading_anchors = 3

@@ -15,14 +15,19 @@ from tests.harness import captures, snippets, static_checks
 from tests.harness.project import CAPTURED, ROOT, SNIPPETS
 
 
-@pytest.fixture(scope="module")
-def site_blocks(tmp_path_factory) -> list[dict]:
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory) -> Path:
     build = os.environ.get("DOCS_BUILD")
     if not build:  # run on its own: build the site now
         build = tmp_path_factory.mktemp("site")
         subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "docs", str(build)],
                        cwd=ROOT, check=True)
-    return json.loads((Path(build) / "code-blocks.json").read_text())
+    return Path(build)
+
+
+@pytest.fixture(scope="module")
+def site_blocks(site_build) -> list[dict]:
+    return json.loads((site_build / "code-blocks.json").read_text())
 
 
 def why_uncovered(block: dict) -> str | None:

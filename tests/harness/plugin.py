@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import anthropic_wire, gateway, isolation
+from . import anthropic_wire, gateway, isolation, records
 from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION
 from .provider_fake import ProviderFake, serving
 from .terminal import Terminal
@@ -27,8 +27,13 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(items):
-    # The coverage guard judges what the rest of the run exercised, so it runs last.
+    # The guards judge what the rest of the run exercised, so they run last.
     items.sort(key=lambda item: item.get_closest_marker("guard") is not None)
+    records.COLLECTED.update(item.nodeid for item in items)
+
+
+def pytest_runtest_logreport(report):
+    records.record(report)
 
 
 @pytest.fixture(scope="session")

@@ -18,5 +18,15 @@ def snippet(rel: str) -> Path:
     return path
 
 
+def ran(*rels: str) -> None:
+    """Record that these snippets' bytes were really run (executed, sourced, loaded by the
+    component, served a request). Harness runners call it; call it yourself only where a
+    test runs a snippet some other way."""
+    for rel in rels:
+        if not (SNIPPETS / rel).is_file():
+            raise FileNotFoundError(f"no snippet {rel} under {SNIPPETS}")
+        EXERCISED.add(rel)
+
+
 def all_snippets() -> set[str]:
     return {str(p.relative_to(SNIPPETS)) for p in SNIPPETS.rglob("*") if p.is_file()}
