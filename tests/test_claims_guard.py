@@ -8,7 +8,6 @@ import json
 import pytest
 
 from tests.harness import records
-from tests.test_coverage_guard import site_build
 
 
 @pytest.mark.guard

@@ -4,25 +4,12 @@ captured output a test compared, or an inline block Sybil checked in this same r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.harness import captures, snippets, static_checks
 from tests.harness.project import CAPTURED, ROOT, SNIPPETS
-
-
-@pytest.fixture(scope="session")
-def site_build(tmp_path_factory) -> Path:
-    build = os.environ.get("DOCS_BUILD")
-    if not build:  # run on its own: build the site now
-        build = tmp_path_factory.mktemp("site")
-        subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "docs", str(build)],
-                       cwd=ROOT, check=True)
-    return Path(build)
 
 
 @pytest.fixture(scope="module")
