@@ -39,6 +39,13 @@ SYSTEM_TOOLS = {
     "envsubst": "gettext-base",  # fills secrets into that gateway's config at start
     # Squid with ssl-bump: the corporate proxy (plain, Basic auth, TLS-inspecting)
     "/usr/lib/squid/security_file_certgen": "squid-openssl",
+    "chromium": "chromium",  # the reader's browser: sign-in flows, the site's own checks
+    "/usr/lib/postgresql/15/bin/initdb": "postgresql",  # Claude apps gateway's database
+    "dockerd": "docker.io",  # the container backend and the production guide
+    "debootstrap": "debootstrap",  # the offline base image for containers
+    "redis-server": "redis-server",  # shared state between gateway instances
+    "haproxy": "haproxy",  # the production guide's load balancer
+    "prometheus": "prometheus",  # metrics scraped from every gateway instance
 }
 
 
@@ -48,7 +55,8 @@ def need_system_tools(session: nox.Session) -> None:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
+        session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing,
+                    external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
     else:
         session.error("missing programs; install them first: "
                       f"sudo apt-get install {' '.join(missing)}")
