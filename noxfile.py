@@ -55,7 +55,7 @@ def need_system_tools(session: nox.Session) -> None:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         session.run("apt-get", "update", "-qq", external=True)
-        session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing,
+        session.run("apt-get", "install", "-y", "-qq", *missing,
                     external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
     else:
         session.error("missing programs; install them first: "
