@@ -9,8 +9,9 @@ import os
 import re
 
 from .project import CAPTURED
+from .records import RunRecord
 
-CHECKED: set[str] = set()
+CHECKED = RunRecord("checked-captures")
 
 # Only what truly varies between runs: ids, durations, temporary paths.
 NORMALISE = [

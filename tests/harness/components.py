@@ -4,11 +4,16 @@
 tests have no network) runs each install snippet once into the cache, keyed by the snippet's
 hash: change the snippet or the pin and the next run reinstalls. Tests only locate what was
 installed; a missing install is a failure with the command that fixes it.
+
+An install snippet counts as run (for the coverage guard) when the tests use a cache entry
+that running exactly its bytes produced: the marker written after a successful run names the
+snippet and its hash, and locating the component records the snippet from that marker.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -38,9 +43,35 @@ def node_bin() -> Path:
     return scripts
 
 
+def _digest(rel: str) -> str:
+    return hashlib.sha256((SNIPPETS / rel).read_bytes()).hexdigest()
+
+
 def _workdir(kind: str, rel: str) -> Path:
-    digest = hashlib.sha256((SNIPPETS / rel).read_bytes()).hexdigest()[:12]
-    return CACHE / f"{kind}-{digest}"
+    return CACHE / f"{kind}-{_digest(rel)[:12]}"
+
+
+def _mark_done(marker: Path, rel: str, seconds: float) -> None:
+    """Written only after `rel` ran to success: what ran, the hash of its bytes."""
+    marker.write_text(json.dumps({"snippet": rel, "sha256": _digest(rel),
+                                  "seconds": round(seconds, 1)}) + "\n")
+
+
+def _ran_from_marker(marker: Path, rel: str) -> bool:
+    """Record `rel` as run when `marker` says these exact bytes produced the entry. A marker
+    from before markers named their snippet (a duration only) sits in a directory keyed by
+    the same hash and was written by the same successful run, so it counts too."""
+    if not marker.exists():
+        return False
+    try:
+        done = json.loads(marker.read_text())
+    except ValueError:
+        done = None
+    if isinstance(done, dict) and (done.get("snippet"), done.get("sha256")) != (rel, _digest(rel)):
+        return False
+    from .snippets import ran
+    ran(rel)
+    return True
 
 
 def _install(kind: str, rel: str, env: dict[str, str]) -> Path:
@@ -58,7 +89,7 @@ def _install(kind: str, rel: str, env: dict[str, str]) -> Path:
     if result.returncode != 0:
         shutil.rmtree(work, ignore_errors=True)
         sys.exit(f"{kind}: snippets/{rel} failed with exit code {result.returncode}")
-    done.write_text(f"{time.monotonic() - started:.1f}s\n")
+    _mark_done(done, rel, time.monotonic() - started)
     print(f"{kind}: installed in {time.monotonic() - started:.0f} s", flush=True)
     return work
 
@@ -69,9 +100,10 @@ def _install_addon(work: Path, rel: str, env: dict[str, str]) -> None:
     if done.exists():
         return
     print(f"litellm add-on: running snippets/{rel} in {work}", flush=True)
+    started = time.monotonic()
     if subprocess.run(["bash", str(SNIPPETS / rel)], cwd=work, env=env).returncode != 0:
         sys.exit(f"litellm add-on: snippets/{rel} failed")
-    done.write_text("done\n")
+    _mark_done(done, rel, time.monotonic() - started)
 
 
 def install_all() -> None:
@@ -88,7 +120,7 @@ def install_all() -> None:
 
 def _find(kind: str, rel: str, pattern: str) -> Path:
     work = _workdir(kind, rel)
-    found = sorted(work.glob(pattern)) if (work / ".installed").exists() else []
+    found = sorted(work.glob(pattern)) if _ran_from_marker(work / ".installed", rel) else []
     if not found:
         raise ComponentMissing(
             f"{kind} from snippets/{rel} is not installed in {CACHE}; "
@@ -97,8 +129,12 @@ def _find(kind: str, rel: str, pattern: str) -> Path:
 
 
 def litellm_bin() -> Path:
-    """The bin/ of the venv the LiteLLM install snippet created."""
-    return _find("litellm", LITELLM_INSTALL, "*/bin/litellm")
+    """The bin/ of the venv the LiteLLM install snippet created (with its add-ons)."""
+    found = _find("litellm", LITELLM_INSTALL, "*/bin/litellm")
+    for rel in LITELLM_ADDONS:
+        _ran_from_marker(_workdir("litellm", LITELLM_INSTALL)
+                         / f".installed-addon-{_digest(rel)[:12]}", rel)
+    return found
 
 
 def claude_bin() -> Path:

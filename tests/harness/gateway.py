@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import components
-from .snippets import snippet
+from .snippets import ran, snippet
 
 START_TIMEOUT_S = 90  # measured 5-12 s on 2 busy cores; generous for a cold page cache
 
@@ -115,6 +115,8 @@ class Gateway:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         self._wait_live()
+        # Live: the start snippets ran and the server loaded the files it was given.
+        ran(*self.start, *(src for src in self.files.values() if not isinstance(src, Path)))
         return self
 
     def _wait_live(self) -> None:

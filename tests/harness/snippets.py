@@ -1,20 +1,22 @@
-"""Access to the files readers copy. Tests get snippet paths only through `snippet()`, which
-records that the snippet was exercised, so the coverage guard knows what ran."""
+"""Access to the files readers copy. `snippet(rel)` only gives a snippet's path; a snippet
+counts as exercised when its bytes really ran: the runners (terminal, gateways, nginx, the
+component installs) call `ran(rel)` once they have, so the coverage guard knows what ran.
+Reading a snippet's text (to check a pin, to print its command) proves nothing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .project import SNIPPETS
+from .records import RunRecord
 
-EXERCISED: set[str] = set()
+EXERCISED = RunRecord("exercised")
 
 
 def snippet(rel: str) -> Path:
     path = SNIPPETS / rel
     if not path.is_file():
         raise FileNotFoundError(f"no snippet {rel} under {SNIPPETS}")
-    EXERCISED.add(rel)
     return path
 
 
@@ -23,8 +25,7 @@ def ran(*rels: str) -> None:
     component, served a request). Harness runners call it; call it yourself only where a
     test runs a snippet some other way."""
     for rel in rels:
-        if not (SNIPPETS / rel).is_file():
-            raise FileNotFoundError(f"no snippet {rel} under {SNIPPETS}")
+        snippet(rel)
         EXERCISED.add(rel)
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import components
-from .snippets import snippet
+from .project import SNIPPETS
+from .snippets import ran, snippet
 
 # Bounded retries and timeouts, so error scenarios take seconds instead of ~3 minutes.
 FAST_FAILURE = {"CLAUDE_CODE_MAX_RETRIES": "1", "API_TIMEOUT_MS": "20000"}
@@ -40,8 +41,17 @@ class Result:
         return self.stdout + self.stderr
 
 
+# A line of shell that starts the Claude Code CLI (as a command, not inside a word or path).
+RUNS_CLAUDE = re.compile(r"(?:^|[\s;&|(`])claude(?:\s|$)", re.MULTILINE)
+
+
+# `source /…/snippets/guide/NN-x.sh` (or `.`, or `bash`) in a test's own script.
+SOURCED = re.compile(r"(?:source|\.|bash)\s+['\"]?" + re.escape(str(SNIPPETS)) + r"/([^\s'\";]+)")
+
+
 class Terminal:
     def __init__(self, root: Path, env: dict[str, str] | None = None):
+        self.placed: list[str] = []  # settings snippets placed, not yet read by a CLI run
         self.home = root / "home"
         self.project = root / "project"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -62,18 +72,38 @@ class Terminal:
         dest = base / SETTINGS_PLACES[level]
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(snippet(rel), dest)
+        # Placing a file proves nothing: it counts once a claude command runs here.
+        self.placed.append(rel)
         return dest
+
+    def _claude_ran(self) -> None:
+        ran(*self.placed)
+        self.placed.clear()
 
     def run(self, *snippets: str, timeout: float = 90) -> Result:
         """Run snippets in order in one shell, as if pasted one after another."""
         script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
-        return self.sh(script, timeout=timeout)
+        result = self._bash(script, timeout,
+                            "\n".join(snippet(s).read_text() for s in snippets))
+        ran(*snippets)  # sourced, whatever their exit code: failure scenarios run too
+        return result
 
     def sh(self, script: str, timeout: float = 90) -> Result:
+        """Run a test's own shell script; snippets it `source`s (by their path under
+        snippets/) count as run, as with `run`."""
+        sourced = [m.group(1) for m in SOURCED.finditer(script)]
+        result = self._bash(script, timeout, "\n".join(
+            [script, *(snippet(rel).read_text() for rel in sourced)]))
+        ran(*sourced)
+        return result
+
+    def _bash(self, script: str, timeout: float, shell_text: str) -> Result:
         started = time.monotonic()
         r = subprocess.run(["bash", "-c", script], cwd=self.project, env=self.env,
                            capture_output=True, text=True, timeout=timeout,
                            stdin=subprocess.DEVNULL)
+        if RUNS_CLAUDE.search(shell_text):
+            self._claude_ran()
         return Result(r.stdout, r.stderr, r.returncode, time.monotonic() - started)
 
     def interactive(self, *snippets: str, keys: str, until: str, timeout: float = 60) -> str:
@@ -98,6 +128,10 @@ class Terminal:
         try:
             screen = Screen(tmux, timeout)
             screen.wait(r"\? for shortcuts|auto mode")
+            # Claude Code's prompt is up: every snippet was sourced and the CLI read its
+            # settings.
+            ran(*snippets)
+            self._claude_ran()
             yield screen
         finally:
             # The tmux server on our own socket, started above: stopped through that socket.
