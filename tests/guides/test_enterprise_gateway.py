@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 import time
 import urllib.error
@@ -139,8 +138,8 @@ class TokenAgent:
 def install_helper_script(terminal) -> Path:
     """The page's helper, where the page puts it; returns the token file it reads."""
     terminal.settings("user", "enterprise/04-api-key-helper.json")
-    shutil.copyfile(snippet("enterprise/05-gateway-token.sh"),
-                    terminal.home / ".claude" / "gateway-token.sh")
+    terminal.place("enterprise/05-gateway-token.sh",
+                   terminal.home / ".claude" / "gateway-token.sh")
     token = terminal.home / ".config" / "llm-gateway" / "token"
     token.parent.mkdir(parents=True, exist_ok=True)
     return token

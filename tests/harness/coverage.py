@@ -33,8 +33,8 @@ COMMAND_WORDS = (
     "curl wget openssl export unset source docker kubectl helm gcloud aws az sudo nox "
     "gateway-assistant nginx squid systemctl"
 ).split()
-COMMAND = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:%s)\s+\S"
-                     % "|".join(map(re.escape, COMMAND_WORDS)))
+COMMAND = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:" + "|".join(map(re.escape, COMMAND_WORDS))
+                     + r")\s+\S")
 PREFORMATTED_HTML = re.compile(r"<\s*(pre|code|samp|kbd|tt|xmp|listing|plaintext|textarea)\b",
                                re.IGNORECASE)
 
@@ -88,8 +88,8 @@ def _ran_lines(records: Records, snippets_dir: Path) -> set[str]:
 
 
 def why_uncovered(entry: dict, records: Records, ran_lines: set[str],
-                  shown: set[tuple[str, Path]] = frozenset(), snippets_dir: Path = SNIPPETS, captured: Path = CAPTURED,
-                  docs: Path = DOCS) -> str | None:
+                  shown: set[tuple[str, Path]] = frozenset(), snippets_dir: Path = SNIPPETS,
+                  captured: Path = CAPTURED, docs: Path = DOCS) -> str | None:
     kind = entry.get("kind", "block")
     if kind == "literal":
         text = " ".join(entry["text"].split())

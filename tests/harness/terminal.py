@@ -71,8 +71,13 @@ class Terminal:
         base = self.home if level == "user" else self.project
         dest = base / SETTINGS_PLACES[level]
         dest.parent.mkdir(parents=True, exist_ok=True)
+        return self.place(rel, dest)
+
+    def place(self, rel: str, dest: Path) -> Path:
+        """Put a snippet file Claude Code reads or runs (settings, a helper script) at
+        `dest`. Placing proves nothing: it counts as run once a claude command runs here."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(snippet(rel), dest)
-        # Placing a file proves nothing: it counts once a claude command runs here.
         self.placed.append(rel)
         return dest
 

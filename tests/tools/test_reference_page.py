@@ -13,7 +13,7 @@ import yaml
 from gateway_assistant import validate as validate_module
 from tests.harness import captures
 from tests.harness.gateway import GatewayFailed
-from tests.harness.snippets import snippet
+from tests.harness.snippets import ran, snippet
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -45,6 +45,7 @@ def test_validate_finds_the_mistakes(reader):
     reader.env.update(GATEWAY_SHELL)
     result = reader.run("gateway-assistant/02-validate.sh")
     assert result.code == 1, result.output
+    ran("gateway-assistant/01-config-with-mistakes.yaml")  # the file validate just judged
     for code in ("master_key under litellm_settings", "max_size_mb", "per-model rpm",
                  "round-robin", "fallback cycle", "claude-haiku-5-5"):
         assert code in result.stdout, result.output
@@ -106,3 +107,43 @@ def test_doctor_check_when_the_gateway_is_down(gateways, reader):
     assert result.code == 1 and "cannot reach" in result.stdout, result.output
     captures.check("gateway-assistant/doctor-check-down.console",
                    console("gateway-assistant/04-doctor-check.sh", result))
+
+
+def test_install_from_a_checkout(terminal):
+    """The page's install command in a copy of this checkout, offline: the reader's python3
+    is a fresh venv that already has pip, setuptools and PyYAML (the one dependency; a .pth
+    file shows it just those, taken from the test's own environment), PIP_NO_INDEX keeps pip
+    off the network and PIP_NO_BUILD_ISOLATION=0 lets it build with that setuptools instead
+    of downloading one. What it installs is a working `gateway-assistant` command."""
+    import importlib.metadata
+    import subprocess
+    import sysconfig
+    from pathlib import Path
+
+    from tests.harness.project import ROOT
+
+    for part in ("pyproject.toml", "src"):
+        copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copyfile
+        copy(ROOT / part, terminal.project / part,
+             **({"ignore": shutil.ignore_patterns("*.egg-info", "__pycache__")}
+                if (ROOT / part).is_dir() else {}))
+    venv = terminal.home / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    have = terminal.home / "preinstalled"
+    have.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for dist in ("pip", "setuptools", "PyYAML"):
+        files = importlib.metadata.distribution(dist).files
+        for top in {f.parts[0] for f in files if not f.parts[0].endswith(".pth")}:
+            if (site / top).exists() and not (have / top).exists():
+                (have / top).symlink_to(site / top)
+    purelib = subprocess.run([venv / "bin" / "python", "-c",
+                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "preinstalled.pth").write_text(f"{have}\n")
+    terminal.env.update(PATH=f"{venv / 'bin'}:{terminal.env['PATH']}", PIP_NO_INDEX="1",
+                        PIP_NO_BUILD_ISOLATION="0")
+    result = terminal.run("gateway-assistant/00-install.sh", timeout=180)
+    assert result.code == 0, result.output
+    version = terminal.sh("gateway-assistant --version")
+    assert version.code == 0 and "0.1.0" in version.output, version.output
