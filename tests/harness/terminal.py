@@ -51,7 +51,7 @@ SOURCED = re.compile(r"(?:source|\.|bash)\s+['\"]?" + re.escape(str(SNIPPETS)) +
 
 class Terminal:
     def __init__(self, root: Path, env: dict[str, str] | None = None):
-        self.placed: list[str] = []  # settings snippets placed, not yet read by a CLI run
+        self.placed: list[str] = []  # snippet files placed, not yet read by a claude run
         self.home = root / "home"
         self.project = root / "project"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -69,9 +69,7 @@ class Terminal:
     def settings(self, level: str, rel: str) -> Path:
         """Put a settings snippet where the page tells the reader to put it."""
         base = self.home if level == "user" else self.project
-        dest = base / SETTINGS_PLACES[level]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        return self.place(rel, dest)
+        return self.place(rel, base / SETTINGS_PLACES[level])
 
     def place(self, rel: str, dest: Path) -> Path:
         """Put a snippet file Claude Code reads or runs (settings, a helper script) at
