@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import textwrap
 import urllib.error
@@ -13,7 +14,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import anthropic_wire, captures, components
+from tests.harness import anthropic_wire, background, captures, components
 from tests.harness.expect import (
     claude_failed_with,
     claude_replied,
@@ -28,6 +29,7 @@ from tests.harness.project import (
     VERSIONS,
 )
 from tests.harness.snippets import snippet
+from tests.harness.terminal import Terminal
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -241,10 +243,66 @@ def test_debug_log_shows_the_gateway_url(gateway, terminal):
         snippet("quickstart/11-debug-requests.sh").read_text(), result.stdout))
 
 
-def test_debug_flags_exist_in_the_pinned_cli(terminal):
-    help_text = terminal.sh("claude --help").stdout
-    for flag in ("--debug", "--debug-file", "--model", "--settings"):
-        assert flag in help_text, f"{flag} is on the page but not in claude --help"
+# Credentials a reader may send, each visibly fake: through the variables and, for a gateway
+# that wants its own header, through ANTHROPIC_CUSTOM_HEADERS (Cloudflare's and others' names).
+CUSTOM_HEADERS = ("X-Gateway-Key: sk-gw-alice-change-me\n"
+                  "cf-aig-authorization: Bearer sk-cf-fake-token\n"
+                  "api-key: sk-fake-api-key\n"
+                  "Cookie: session=fake-session-cookie")
+MASKED = ["authorization", "api-key", "x-api-key", "cookie", "set-cookie"]
+
+
+def headers_block(output: str, start: str) -> list[str]:
+    """The `headers: {...}` lines of the first debug block that begins with `start`."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line)
+    top = next(i for i in range(first, len(lines)) if lines[i].strip() == "headers: {")
+    end = next(i for i in range(top, len(lines)) if lines[i].strip() in ("},", "}"))
+    return lines[top:end + 1]
+
+
+def test_debug_log_masks_five_header_names_and_prints_the_rest(upstream, terminal):
+    """ANTHROPIC_LOG=debug: what it masks, what it prints in clear, and that bodies are
+    elided. Straight at the recorder, which answers with a load balancer's Set-Cookie."""
+    upstream.response_headers = {"Set-Cookie": "lb=fake-sticky-cookie; Path=/"}
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_CUSTOM_HEADERS=CUSTOM_HEADERS)
+    result = terminal.run("enterprise/01-auth-token.sh", "enterprise/02-auth-api-key.sh",
+                          "quickstart/12-debug-full.sh")
+    assert result.code == 0 and result.stdout.splitlines()[-1] == "pong", result.output
+    assert "sending request" not in result.stderr, "the page says: standard output"
+    sent = headers_block(result.stdout, "sending request")
+    received = headers_block(result.stdout, "response start")
+    shown = {line.split(":", 1)[0].strip().strip('"'): line.split(":", 1)[1].strip()
+             for line in sent + received if ":" in line}
+    for name in MASKED:
+        assert shown[name] == '"***",', (name, shown.get(name))
+    # Every other header, a gateway's credential among them, is printed as sent.
+    assert shown["x-gateway-key"] == '"sk-gw-alice-change-me",', shown
+    assert shown["cf-aig-authorization"] == '"Bearer sk-cf-fake-token",', shown
+    # Bodies are not printed: their parts show as [Array ...] / [Object ...].
+    assert "messages: [Array ...]," in result.stdout
+    assert "Reply with the word" not in result.stdout
+    upstream_headers = upstream_messages(upstream)[0].headers
+    assert upstream_headers["x-gateway-key"] == "sk-gw-alice-change-me"  # what was really sent
+    normalised = [re.sub(r'"[0-9a-f]{8}-[0-9a-f-]{27}"', '"…"', line) for line in sent]
+    captures.check("quickstart/debug-headers.txt", "\n".join(normalised))
+
+
+def test_debug_flags_write_claude_codes_own_log(gateway, terminal):
+    """`--debug` writes Claude Code's own log to ~/.claude/debug/<session>.txt; `--debug-file`
+    to the file named. Both with a real request through the gateway. In this run neither
+    held the gateway key."""
+    terminal.env.update(ANTHROPIC_BASE_URL="http://localhost:4000",
+                        ANTHROPIC_AUTH_TOKEN=MASTER_KEY)
+    claude_replied(terminal.sh('claude --debug -p "Reply with the word pong"'), "pong")
+    (log,) = (terminal.home / ".claude" / "debug").glob("*-*-*-*-*.txt")
+    text = log.read_text()
+    assert "[API REQUEST] /v1/messages" in text and MASTER_KEY not in text, text[-2000:]
+    chosen = terminal.project / "claude-debug.log"
+    claude_replied(terminal.sh(f'claude --debug-file {chosen} -p "Reply with the word pong"'),
+                   "pong")
+    text = chosen.read_text()
+    assert "[API REQUEST] /v1/messages" in text and MASTER_KEY not in text, text[-2000:]
 
 
 # -- When it does not work: each pitfall reproduced with its real symptom ---------------
@@ -298,3 +356,31 @@ def test_pitfall_gateway_not_running(gateways, terminal):
     result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
     claude_failed_with(result, "ECONNREFUSED", within_s=15)
     pitfall("not-running", result)
+
+
+# -- With Claude Code's defaults (a background scenario: ~3 minutes beside the suite) -------
+
+@background.scenario
+def defaults_when_nothing_listens(workdir):
+    """The not-running pitfall as a reader has it: default retries and timeouts. Its own
+    closed port (4000 belongs to the serial tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before Claude Code starts
+    t = Terminal(workdir, defaults=True)
+    t.env.update(ANTHROPIC_BASE_URL=f"http://localhost:{port}", ANTHROPIC_AUTH_TOKEN=MASTER_KEY)
+    return t.run("quickstart/11-debug-requests.sh", timeout=600)
+
+
+@background.joins(defaults_when_nothing_listens)
+def test_with_defaults_connection_refused_shows_after_ten_retries():
+    result = background.join(defaults_when_nothing_listens)
+    claude_failed_with(result, "ECONNREFUSED", within_s=400)
+    assert result.output.count("connection failed") == 11, result.output  # 1 + 10 retries
+    assert 120 <= result.seconds <= 300, result.seconds
+    captures.check("quickstart/defaults-not-running-summary.txt", (
+        f"Claude Code {CLAUDE_CODE_VERSION}, default retries and timeouts, nothing listening "
+        "at ANTHROPIC_BASE_URL, ANTHROPIC_LOG=info:\n"
+        "  'connection failed' lines:  11 (the first attempt and 10 retries)\n"
+        "  until the error:            between 120 and 300 s\n"
+        "  then it printed:            API Error: Connection refused … (ECONNREFUSED)\n"))
