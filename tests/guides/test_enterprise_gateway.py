@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 import urllib.error
@@ -252,6 +253,9 @@ def test_litellm_forwards_what_claude_code_needs(litellm, upstream, terminal):
     (arrived,) = upstream_messages(upstream)
     assert_forwarded(sent, arrived)
     assert arrived.header("x-api-key") == PROVIDER_KEY
+    # What the page says: the whole list, in sorted order.
+    assert arrived.header("anthropic-beta") == ",".join(sorted(betas(sent["anthropic-beta"])))
+    assert arrived.header("anthropic-beta") != sent["anthropic-beta"], "sent sorted already"
 
 
 def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream, terminal):
@@ -263,6 +267,7 @@ def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream
     # provider key upstream.
     assert ALICE not in json.dumps(arrived.headers)
     assert arrived.header("x-api-key") == PROVIDER_KEY
+    assert access_codes(custom_gateway) == ["200"]  # the page's "how do I know it worked"
 
 
 def test_gateway_that_strips_anthropic_beta(litellm, upstream, terminal, tmp_path):
@@ -339,6 +344,17 @@ def test_buffering_gateway_in_front_of_litellm_still_streams(litellm, upstream, 
     assert streamed(arrivals), arrivals
 
 
+def access_codes(gw) -> list[str]:
+    """Status of each Messages call in the nginx gateway's access log."""
+    access = (gw.workdir / "gateway-access.log").read_text()
+    return re.findall(r'"POST /v1/messages\?beta=true HTTP/1.1" (\d+)', access)
+
+
+def test_nginx_is_the_version_the_page_names():
+    version = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True, text=True).stderr
+    assert version.startswith("nginx version: nginx/1.22."), version
+
+
 def test_custom_gateway_timeouts_are_long():
     text = snippet(NGINX_TEMPLATE).read_text()
     for directive in ("proxy_read_timeout", "proxy_send_timeout"):
@@ -354,6 +370,7 @@ def test_unknown_token_gets_401(custom_gateway, upstream, terminal):
     result = terminal.run(FIRST_REQUEST)
     claude_failed_with(result, "API Error: 401 Unknown gateway token", within_s=15)
     assert not upstream_messages(upstream)
+    assert access_codes(custom_gateway) == ["401", "401"], "a 401 is retried (here: once)"
     captures.check("enterprise/policy-401.console", console(result))
 
 
@@ -364,6 +381,7 @@ def test_suspended_developer_gets_403(custom_gateway, upstream, terminal):
     claude_failed_with(result, "API Error: 403 Your access to the LLM gateway is suspended",
                        within_s=15)
     assert not upstream_messages(upstream)
+    assert access_codes(custom_gateway) == ["403"], "a 403 is not retried, retries left or not"
     captures.check("enterprise/policy-403.console", console(result))
 
 

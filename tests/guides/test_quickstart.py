@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import socket
 import subprocess
 import textwrap
@@ -45,11 +46,25 @@ def gateway(gateways, provider):
 
 # -- Steps 1 and 5: installs ------------------------------------------------------------------
 
-def test_install_snippets_pin_the_tested_versions():
-    litellm = snippet("quickstart/01-install-litellm.sh").read_text()
-    pins = re.findall(r"litellm\[proxy\]==([\w.]+)", litellm)
-    assert pins == [LITELLM_VERSION], f"snippet pins {pins}, conf/versions.toml {LITELLM_VERSION}"
+def installed_version(package: str) -> str:
+    return subprocess.run(
+        [components.litellm_bin() / "python", "-c",
+         f"import importlib.metadata as m; print(m.version({package!r}))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_install_line_pins_every_package_it_names():
+    """Every package on the published install line is pinned with ==, to the version
+    conf/versions.toml holds, and that version is what the run installed (the harness runs
+    this very snippet to install LiteLLM)."""
+    line = snippet("quickstart/01-install-litellm.sh").read_text().splitlines()[-1]
+    named = dict((token.split("==") + [None])[:2]
+                 for token in shlex.split(line.split("pip install", 1)[1]))
+    expected = {"litellm[proxy]": LITELLM_VERSION, **VERSIONS["litellm"]["with"]}
+    assert named == expected, f"install line pins {named}, conf/versions.toml {expected}"
     assert LITELLM_VERSION not in VERSIONS["litellm"]["denied"]
+    for package, version in expected.items():
+        assert installed_version(package.split("[")[0]) == version, package
     claude = snippet("quickstart/05-install-claude-code.sh").read_text()
     assert f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}" in claude
 
@@ -58,18 +73,15 @@ def test_documented_requirements_match_the_pinned_packages():
     site = components.litellm_bin().parent / "lib"
     (metadata,) = site.glob(f"python3*/site-packages/litellm-{LITELLM_VERSION}.dist-info/METADATA")
     requires = re.search(r"^Requires-Python: (.*)$", metadata.read_text(), re.M).group(1)
-    assert f">={VERSIONS['requirements']['python']}" in requires, requires
+    needs = VERSIONS["requirements"]
+    assert requires == f">={needs['python']}, <{needs['python_below']}", requires
     package = components.claude_bin().parent / "lib/node_modules" / CLAUDE_CODE_PACKAGE
     engines = json.loads((package / "package.json").read_text())["engines"]["node"]
-    assert engines == f">={VERSIONS['requirements']['node']}.0.0", engines
+    assert engines == f">={needs['node']}.0.0", engines
 
 
 def test_installed_components_are_the_pinned_ones():
-    version = subprocess.run(
-        [components.litellm_bin() / "python", "-c",
-         "import importlib.metadata as m; print(m.version('litellm'))"],
-        capture_output=True, text=True, check=True).stdout.strip()
-    assert version == LITELLM_VERSION
+    assert installed_version("litellm") == LITELLM_VERSION
     claude = subprocess.run([components.claude_bin() / "claude", "--version"],
                             capture_output=True, text=True, check=True).stdout
     assert claude.split()[0] == CLAUDE_CODE_VERSION
@@ -216,6 +228,17 @@ def test_status_screen_names_gateway_and_token(gateway, terminal):
     top = next(i for i, line in enumerate(lines) if "Status" in line and "Config" in line)
     end = next(i for i, line in enumerate(lines) if "Esc to close" in line)
     captures.check("quickstart/status.txt", textwrap.dedent("\n".join(lines[top:end])))
+    # Shell variables only: no settings file read, so "Setting sources" stays empty.
+    assert re.search(r"^\s*Setting sources:\s*$", screen, re.M), screen
+
+
+def test_status_setting_sources_lists_the_files_read(gateway, terminal):
+    """With step 6's settings files instead of shell variables, /status names them."""
+    terminal.settings("user", "quickstart/06-connect-user-settings.json")
+    terminal.settings("project", "quickstart/06-connect-project-settings.json")
+    terminal.seed_first_run()
+    screen = terminal.interactive("quickstart/09-status.sh", keys="/status", until="Esc to close")
+    assert "Setting sources:            User settings, Shared project settings" in screen, screen
 
 
 def test_gateway_counts_claude_code_tokens(gateways, provider, terminal):
@@ -286,6 +309,11 @@ def test_debug_log_masks_five_header_names_and_prints_the_rest(upstream, termina
     assert upstream_headers["x-gateway-key"] == "sk-gw-alice-change-me"  # what was really sent
     normalised = [re.sub(r'"[0-9a-f]{8}-[0-9a-f-]{27}"', '"…"', line) for line in sent]
     captures.check("quickstart/debug-headers.txt", "\n".join(normalised))
+    # The capture shows the test's API_TIMEOUT_MS (20 s); the page names the default too.
+    assert '"x-stainless-timeout": "20",' in normalised
+    del terminal.env["API_TIMEOUT_MS"]
+    default = terminal.run("enterprise/01-auth-token.sh", "quickstart/12-debug-full.sh")
+    assert '"x-stainless-timeout": "600",' in default.stdout, default.output
 
 
 def test_debug_flags_write_claude_codes_own_log(gateway, terminal):
