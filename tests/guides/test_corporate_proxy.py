@@ -169,7 +169,6 @@ def test_loopback_is_proxied_unless_in_no_proxy(plain, gateways, provider, reade
     direct = reader.run("quickstart/06-connect-shell.sh", f"{GUIDE}/01-proxy.sh",
                         f"{GUIDE}/03-no-proxy.sh", FIRST)
     replied_pong(direct)
-    # (Claude Code's own calls to api.anthropic.com still use the proxy, as they should.)
     assert not [e for e in plain.log() if "localhost" in e.url], plain.log()
     assert len(upstream_messages(provider)) == 1
 

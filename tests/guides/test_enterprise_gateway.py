@@ -204,7 +204,8 @@ def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, termina
     terminal.seed_first_run()
     seen = []  # the tokens each prompt's requests carried
     with terminal.session("quickstart/09-status.sh", timeout=90) as session:
-        for prompt, reply in (("Reply with the word pong", "pong"),
+        # Replies that the typed prompts do not contain: the screen shows the prompt first.
+        for prompt, reply in (("Reply please", "first answer"),
                               ("Reply again", "second answer"),
                               ("Reply once more", "third answer")):
             upstream.requests.clear()
@@ -212,7 +213,7 @@ def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, termina
             session.type(prompt, reply)
             time.sleep(1)  # let the session's follow-up requests (e.g. its title) finish
             seen.append({r.header("authorization") for r in upstream_messages(upstream)})
-            if reply == "pong":
+            if reply == "first answer":
                 token.write_text("sk-gw-second\n")  # the token rotates...
                 time.sleep(3)  # ...and the TTL passes
     first, second = {"Bearer sk-gw-first"}, {"Bearer sk-gw-second"}
@@ -410,11 +411,30 @@ def test_rate_limited_claude_code_waits_retry_after(custom_gateway, upstream, te
 
 def test_custom_gateway_rate_limit_gets_429(custom_gateway, upstream, terminal):
     spend_burst(custom_gateway)
-    upstream.reset()
+    # The developer's other sessions keep the limit spent while Claude Code runs (a slot
+    # frees every 5 s: on a loaded machine Claude Code may start later than that).
+    busy = threading.Event()
+
+    def keep_spending():
+        while not busy.wait(0.5):
+            try:
+                event_arrivals(custom_gateway.url, ALICE)
+            except urllib.error.HTTPError:
+                pass
+
+    spender = threading.Thread(target=keep_spending, daemon=True)
+    spender.start()
     terminal.env["CLAUDE_CODE_MAX_RETRIES"] = "0"  # what shows once retries are spent
-    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    try:
+        result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    finally:
+        busy.set()
+        spender.join()
     claude_failed_with(result, "Request rejected (429) · Gateway rate limit reached", within_s=15)
-    assert not upstream_messages(upstream)
+    access = (custom_gateway.workdir / "gateway-access.log").read_text()
+    claude = [line for line in access.splitlines() if "claude-cli/" in line
+              and "POST /v1/messages?beta=true" in line]
+    assert [line.split('" ')[1].split()[0] for line in claude] == ["429"], claude
     captures.check("enterprise/policy-429-gateway.console", console(result))
 
 
@@ -555,7 +575,7 @@ def test_with_defaults_a_401_shows_after_ten_retries():
     claude_failed_with(result, "API Error: 401 Unknown gateway token", within_s=400)
     assert len(at) == 11, at  # the first attempt and Claude Code's 10 retries
     gaps = [b - a for a, b in zip(at, at[1:])]
-    assert gaps == sorted(gaps[:6]) + gaps[6:] and 25 <= max(gaps) <= 45, gaps  # growing
+    assert gaps[-1] > 4 * min(gaps) and 25 <= max(gaps) <= 45, gaps  # growing pauses
     assert 120 <= result.seconds <= 300, (result.seconds, at)
     captures.check("enterprise/defaults-401-summary.txt", summary(
         "a gateway that answers every request with 401", at,
@@ -619,8 +639,9 @@ def retry_after_above_sixty_once(workdir):
 @background.joins(retry_after_above_sixty_once)
 def test_retry_after_above_60_s_shows_the_429_at_once():
     for seconds, (result, at) in background.join(retry_after_above_sixty_once).items():
-        # Even with retries left and the limit already lifted: no second request.
-        claude_failed_with(result, "Request rejected (429)", within_s=10)
+        # Even with retries left and the limit already lifted: no second request, and no
+        # wait for what Retry-After said (the bound leaves room for a loaded machine).
+        claude_failed_with(result, "Request rejected (429)", within_s=45)
         assert len(at) == 1, (seconds, at)
 
 

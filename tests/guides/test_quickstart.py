@@ -310,7 +310,7 @@ def test_debug_log_masks_five_header_names_and_prints_the_rest(upstream, termina
     normalised = [re.sub(r'"[0-9a-f]{8}-[0-9a-f-]{27}"', '"…"', line) for line in sent]
     captures.check("quickstart/debug-headers.txt", "\n".join(normalised))
     # The capture shows the test's API_TIMEOUT_MS (20 s); the page names the default too.
-    assert '"x-stainless-timeout": "20",' in normalised
+    assert '"x-stainless-timeout": "20",' in "\n".join(normalised)
     del terminal.env["API_TIMEOUT_MS"]
     default = terminal.run("enterprise/01-auth-token.sh", "quickstart/12-debug-full.sh")
     assert '"x-stainless-timeout": "600",' in default.stdout, default.output

@@ -108,7 +108,8 @@ class Terminal:
 
     def seed_first_run(self, api_key: str | None = None) -> None:
         """Answer Claude Code's first-run screens the way a returning user already has
-        (theme, onboarding, folder trust), so an interactive session opens at the prompt."""
+        (onboarding, folder trust, an approved API key), so an interactive session opens at
+        the prompt. Listed on docs/explanation/how-this-site-is-tested.md."""
         state = {
             "hasCompletedOnboarding": True,
             "projects": {str(self.project): {"hasTrustDialogAccepted": True}},
