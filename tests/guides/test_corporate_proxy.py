@@ -169,7 +169,6 @@ def test_loopback_is_proxied_unless_in_no_proxy(plain, gateways, provider, reade
     direct = reader.run("quickstart/06-connect-shell.sh", f"{GUIDE}/01-proxy.sh",
                         f"{GUIDE}/03-no-proxy.sh", FIRST)
     replied_pong(direct)
-    # (Claude Code's own calls to api.anthropic.com still use the proxy, as they should.)
     assert not [e for e in plain.log() if "localhost" in e.url], plain.log()
     assert len(upstream_messages(provider)) == 1
 
@@ -258,12 +257,14 @@ def test_company_ca_file_missing(inspecting, api, reader):
 # -- The team gateway: TLS, behind the proxy, and its own outbound trust -------------------
 
 GATEWAY_START = ("gateway-tls/01-start-gateway-tls.sh",)
+GATEWAY_NAME = "llm-gateway.corp.example"
 
 
 @pytest.fixture
 def tls_gateway(gateways, certs):
     d = certs["dir"]
-    cert, key = tls.corp().issue(d / "gateway", "llm-gateway.corp.example", "localhost")
+    # As the page says: issued for the gateway's name only.
+    cert, key = tls.corp().issue(d / "gateway", GATEWAY_NAME)
     # The gateway's provider is the real default, https://api.anthropic.com: no redirect.
     return gateways.get(GATEWAY_START, {"config.yaml": "quickstart/02-config.yaml",
                                         "gateway.pem": cert, "gateway.key": key,
@@ -275,6 +276,9 @@ def test_gateway_answers_over_tls(tls_gateway, terminal, certs):
     (terminal.project / "corp-ca.pem").write_bytes(certs["corp_ca"].read_bytes())
     result = terminal.run("gateway-tls/02-check-tls.sh")
     assert result.code == 0 and "alive" in result.stdout, result.output
+    # The certificate names only the gateway: checked at localhost, curl refuses it (60).
+    assert terminal.sh("curl -s --cacert corp-ca.pem https://localhost:4000/health/liveliness"
+                       ).code == 60
     captures.check("gateway-tls/check-tls.console",
                    console("gateway-tls/02-check-tls.sh", result.stdout))
 
@@ -289,7 +293,7 @@ def _handshake(port: int, version: ssl.TLSVersion, ca) -> str:
         ctx.minimum_version = ctx.maximum_version = version
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-                ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                ctx.wrap_socket(raw, server_hostname=GATEWAY_NAME) as s:
             return s.version()
     except ssl.SSLError as e:
         return f"refused: {e.reason}"
@@ -298,7 +302,7 @@ def _handshake(port: int, version: ssl.TLSVersion, ca) -> str:
 @pytest.fixture
 def tls11_server(certs):
     """A control server that does accept TLS 1.1: proves the client really offers it."""
-    cert, key = tls.corp().issue(certs["dir"] / "control", "localhost")
+    cert, key = tls.corp().issue(certs["dir"] / "control", GATEWAY_NAME)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
@@ -352,10 +356,17 @@ def test_claude_code_through_proxy_and_gateway(tls_gateway, inspecting, api, dev
 
 def test_without_node_extra_ca_certs_the_gateway_is_untrusted(tls_gateway, inspecting, api,
                                                               developer):
+    """The connect snippet's settings but no CA trusted at all: its other three lines as the
+    environment (the snippet itself, run as written, would set NODE_EXTRA_CA_CERTS)."""
+    del developer.env["NODE_EXTRA_CA_CERTS"]
+    developer.env.update(ANTHROPIC_BASE_URL=f"https://{GATEWAY_NAME}:4000",
+                         ANTHROPIC_AUTH_TOKEN="sk-litellm-change-me",
+                         HTTPS_PROXY="http://127.0.0.1:3128")
     connect = snippet("gateway-tls/03-connect-claude-code.sh").read_text()
-    without = "\n".join(line for line in connect.splitlines()
-                        if "NODE_EXTRA_CA_CERTS" not in line)
-    result = developer.sh(without + "\n" + snippet("gateway-tls/04-first-request.sh").read_text())
+    assert all(f'export {k}="{v}"' in connect for k, v in developer.env.items()
+               if k in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "HTTPS_PROXY"))
+    assert not [k for k in developer.env if "CA" in k.split("_")], developer.env
+    result = developer.run("gateway-tls/04-first-request.sh")
     claude_failed_with(result, "SELF_SIGNED_CERT_IN_CHAIN", within_s=30)
     assert not upstream_messages(api)
 

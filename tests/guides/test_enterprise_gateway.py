@@ -4,9 +4,12 @@ provider fake records what reaches the upstream."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 import urllib.error
@@ -15,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import anthropic_wire, captures, nginx
+from tests.harness import anthropic_wire, background, captures, nginx
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.project import CLAUDE_CODE_VERSION
 from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
+from tests.harness.terminal import Terminal
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
 LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -120,8 +125,9 @@ class TokenAgent:
     """Stands in for the reader's SSO agent behind the token file the helper reads: each
     read of the file (a FIFO) hands out the next token, so every helper run is counted."""
 
-    def __init__(self, path, tokens: list[str]):
-        self.path, self.tokens, self.handed = path, tokens, []
+    def __init__(self, path, tokens: list):
+        """`tokens`: strings, or callables that make one when the helper runs."""
+        self.path, self.tokens, self.handed, self.at = path, tokens, [], []
         path.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(path)
         threading.Thread(target=self._serve, daemon=True).start()
@@ -130,8 +136,10 @@ class TokenAgent:
         for i in range(50):
             token = self.tokens[min(i, len(self.tokens) - 1)]
             with open(self.path, "w") as f:  # blocks until the helper opens the file
+                token = token() if callable(token) else token
                 f.write(token + "\n")
             self.handed.append(token)
+            self.at.append(time.monotonic())
             time.sleep(0.2)  # let the reader see end-of-file before the next open
 
 
@@ -196,7 +204,8 @@ def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, termina
     terminal.seed_first_run()
     seen = []  # the tokens each prompt's requests carried
     with terminal.session("quickstart/09-status.sh", timeout=90) as session:
-        for prompt, reply in (("Reply with the word pong", "pong"),
+        # Replies that the typed prompts do not contain: the screen shows the prompt first.
+        for prompt, reply in (("Reply please", "first answer"),
                               ("Reply again", "second answer"),
                               ("Reply once more", "third answer")):
             upstream.requests.clear()
@@ -204,7 +213,7 @@ def test_api_key_helper_ttl_refreshes_during_a_session(ttl_ms, upstream, termina
             session.type(prompt, reply)
             time.sleep(1)  # let the session's follow-up requests (e.g. its title) finish
             seen.append({r.header("authorization") for r in upstream_messages(upstream)})
-            if reply == "pong":
+            if reply == "first answer":
                 token.write_text("sk-gw-second\n")  # the token rotates...
                 time.sleep(3)  # ...and the TTL passes
     first, second = {"Bearer sk-gw-first"}, {"Bearer sk-gw-second"}
@@ -245,6 +254,9 @@ def test_litellm_forwards_what_claude_code_needs(litellm, upstream, terminal):
     (arrived,) = upstream_messages(upstream)
     assert_forwarded(sent, arrived)
     assert arrived.header("x-api-key") == PROVIDER_KEY
+    # What the page says: the whole list, in sorted order.
+    assert arrived.header("anthropic-beta") == ",".join(sorted(betas(sent["anthropic-beta"])))
+    assert arrived.header("anthropic-beta") != sent["anthropic-beta"], "sent sorted already"
 
 
 def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream, terminal):
@@ -256,6 +268,7 @@ def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream
     # provider key upstream.
     assert ALICE not in json.dumps(arrived.headers)
     assert arrived.header("x-api-key") == PROVIDER_KEY
+    assert access_codes(custom_gateway) == ["200"]  # the page's "how do I know it worked"
 
 
 def test_gateway_that_strips_anthropic_beta(litellm, upstream, terminal, tmp_path):
@@ -332,6 +345,17 @@ def test_buffering_gateway_in_front_of_litellm_still_streams(litellm, upstream, 
     assert streamed(arrivals), arrivals
 
 
+def access_codes(gw) -> list[str]:
+    """Status of each Messages call in the nginx gateway's access log."""
+    access = (gw.workdir / "gateway-access.log").read_text()
+    return re.findall(r'"POST /v1/messages\?beta=true HTTP/1.1" (\d+)', access)
+
+
+def test_nginx_is_the_version_the_page_names():
+    version = subprocess.run(["/usr/sbin/nginx", "-v"], capture_output=True, text=True).stderr
+    assert version.startswith("nginx version: nginx/1.22."), version
+
+
 def test_custom_gateway_timeouts_are_long():
     text = snippet(NGINX_TEMPLATE).read_text()
     for directive in ("proxy_read_timeout", "proxy_send_timeout"):
@@ -347,6 +371,7 @@ def test_unknown_token_gets_401(custom_gateway, upstream, terminal):
     result = terminal.run(FIRST_REQUEST)
     claude_failed_with(result, "API Error: 401 Unknown gateway token", within_s=15)
     assert not upstream_messages(upstream)
+    assert access_codes(custom_gateway) == ["401", "401"], "a 401 is retried (here: once)"
     captures.check("enterprise/policy-401.console", console(result))
 
 
@@ -357,6 +382,7 @@ def test_suspended_developer_gets_403(custom_gateway, upstream, terminal):
     claude_failed_with(result, "API Error: 403 Your access to the LLM gateway is suspended",
                        within_s=15)
     assert not upstream_messages(upstream)
+    assert access_codes(custom_gateway) == ["403"], "a 403 is not retried, retries left or not"
     captures.check("enterprise/policy-403.console", console(result))
 
 
@@ -385,11 +411,30 @@ def test_rate_limited_claude_code_waits_retry_after(custom_gateway, upstream, te
 
 def test_custom_gateway_rate_limit_gets_429(custom_gateway, upstream, terminal):
     spend_burst(custom_gateway)
-    upstream.reset()
+    # The developer's other sessions keep the limit spent while Claude Code runs (a slot
+    # frees every 5 s: on a loaded machine Claude Code may start later than that).
+    busy = threading.Event()
+
+    def keep_spending():
+        while not busy.wait(0.5):
+            try:
+                event_arrivals(custom_gateway.url, ALICE)
+            except urllib.error.HTTPError:
+                pass
+
+    spender = threading.Thread(target=keep_spending, daemon=True)
+    spender.start()
     terminal.env["CLAUDE_CODE_MAX_RETRIES"] = "0"  # what shows once retries are spent
-    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    try:
+        result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    finally:
+        busy.set()
+        spender.join()
     claude_failed_with(result, "Request rejected (429) · Gateway rate limit reached", within_s=15)
-    assert not upstream_messages(upstream)
+    access = (custom_gateway.workdir / "gateway-access.log").read_text()
+    claude = [line for line in access.splitlines() if "claude-cli/" in line
+              and "POST /v1/messages?beta=true" in line]
+    assert [line.split('" ')[1].split()[0] for line in claude] == ["429"], claude
     captures.check("enterprise/policy-429-gateway.console", console(result))
 
 
@@ -486,3 +531,189 @@ def test_litellm_rpm_does_not_limit_claude_code(gateways, provider, terminal):
     # count once, hence up to four calls).
     codes = [chat_completion_status(gw.url) for _ in range(4)]
     assert 429 in codes and codes[:2] == [200, 200], codes
+
+
+# -- With Claude Code's defaults: long scenarios run beside the suite (harness/background.py) --
+# The reader's terminal bounds retries (terminal.FAST_FAILURE) so the captures above take
+# seconds. These measure, once, what a reader with the defaults sees. Each has its own
+# provider fake on an ephemeral port and its own terminal.
+
+UNKNOWN_TOKEN = anthropic_wire.error_body(
+    401, "Unknown gateway token. Get a new one from the developer portal.")
+RATE_LIMITED = anthropic_wire.error_body(
+    429, "Gateway rate limit reached (12 requests a minute per developer, bursts of 20). "
+    "Retry in a few seconds.")
+MESSAGES = r"^/v1/messages$"
+
+
+def reader_with_defaults(workdir, fake) -> Terminal:
+    """A reader's terminal with Claude Code's own retries and timeouts, pointed at `fake`."""
+    t = Terminal(workdir, defaults=True)
+    t.env.update(ANTHROPIC_BASE_URL=fake.url)
+    return t
+
+
+def attempts(fake) -> list[float]:
+    """When each Messages call arrived, in seconds after the first."""
+    times = [r.at for r in upstream_messages(fake)]
+    return [round(t - times[0], 1) for t in times]
+
+
+@background.scenario
+def defaults_on_a_gateway_401(workdir):
+    with serving(anthropic_wire.install) as fake:
+        fake.fail(401, UNKNOWN_TOKEN, times=1000, path=MESSAGES)
+        t = reader_with_defaults(workdir, fake)
+        t.env["ANTHROPIC_AUTH_TOKEN"] = "sk-gw-not-issued"
+        result = t.run(FIRST_REQUEST, timeout=600)
+        return result, attempts(fake)
+
+
+@background.joins(defaults_on_a_gateway_401)
+def test_with_defaults_a_401_shows_after_ten_retries():
+    result, at = background.join(defaults_on_a_gateway_401)
+    claude_failed_with(result, "API Error: 401 Unknown gateway token", within_s=400)
+    assert len(at) == 11, at  # the first attempt and Claude Code's 10 retries
+    gaps = [b - a for a, b in zip(at, at[1:])]
+    assert gaps[-1] > 4 * min(gaps) and 25 <= max(gaps) <= 45, gaps  # growing pauses
+    assert 120 <= result.seconds <= 300, (result.seconds, at)
+    captures.check("enterprise/defaults-401-summary.txt", summary(
+        "a gateway that answers every request with 401", at,
+        "API Error: 401 Unknown gateway token", 120, 300))
+
+
+@background.scenario
+def retry_after_five_that_never_clears(workdir):
+    with serving(anthropic_wire.install) as fake:
+        fake.fail(429, RATE_LIMITED, retry_after="5", times=1000, path=MESSAGES)
+        t = reader_with_defaults(workdir, fake)
+        result = t.run("enterprise/01-auth-token.sh", FIRST_REQUEST, timeout=600)
+        return result, attempts(fake)
+
+
+@background.joins(retry_after_five_that_never_clears)
+def test_with_defaults_retry_after_5_is_waited_four_times_then_backoff():
+    result, at = background.join(retry_after_five_that_never_clears)
+    claude_failed_with(result, "Request rejected (429) · Gateway rate limit reached",
+                       within_s=400)
+    gaps = [b - a for a, b in zip(at, at[1:])]
+    assert len(at) == 11, at
+    assert all(4.5 <= g <= 8 for g in gaps[:4]), gaps  # Retry-After: 5, as told
+    assert all(g >= 7 for g in gaps[4:]) and 25 <= max(gaps) <= 45, gaps  # its own backoff
+    assert 150 <= result.seconds <= 300, (result.seconds, at)
+    captures.check("enterprise/defaults-429-summary.txt", summary(
+        "a gateway that answers every request with 429 and Retry-After: 5", at,
+        "API Error: Request rejected (429) · Gateway rate limit reached", 150, 300) +
+        "  waits:                the first 4 as Retry-After said (5 s), then its own\n"
+        "                        backoff, growing to more than 25 s\n")
+
+
+@background.scenario
+def retry_after_sixty_once(workdir):
+    with serving(anthropic_wire.install) as fake:
+        fake.fail(429, RATE_LIMITED, retry_after="60", path=MESSAGES)
+        t = reader_with_defaults(workdir, fake)
+        result = t.run("enterprise/01-auth-token.sh", FIRST_REQUEST, timeout=300)
+        return result, attempts(fake)
+
+
+@background.joins(retry_after_sixty_once)
+def test_retry_after_of_60_s_is_waited_out():
+    result, at = background.join(retry_after_sixty_once)
+    claude_replied(result, "pong")
+    assert len(at) == 2 and 59.5 <= at[1] <= 75, at
+
+
+@background.scenario
+def retry_after_above_sixty_once(workdir):
+    runs = {}
+    for seconds in ("61", "121", "301", "3600"):
+        with serving(anthropic_wire.install) as fake:
+            fake.fail(429, RATE_LIMITED, retry_after=seconds, path=MESSAGES)
+            t = reader_with_defaults(workdir / seconds, fake)
+            runs[seconds] = (t.run("enterprise/01-auth-token.sh", FIRST_REQUEST, timeout=300),
+                             attempts(fake))
+    return runs
+
+
+@background.joins(retry_after_above_sixty_once)
+def test_retry_after_above_60_s_shows_the_429_at_once():
+    for seconds, (result, at) in background.join(retry_after_above_sixty_once).items():
+        # Even with retries left and the limit already lifted: no second request, and no
+        # wait for what Retry-After said (the bound leaves room for a loaded machine).
+        claude_failed_with(result, "Request rejected (429)", within_s=45)
+        assert len(at) == 1, (seconds, at)
+
+
+def summary(what: str, at: list[float], message: str, low: int, high: int) -> str:
+    """The test's summary of a measured run (numbers within the bounds it asserts)."""
+    return (f"Claude Code {CLAUDE_CODE_VERSION}, default retries and timeouts, {what}:\n"
+            f"  requests sent:        {len(at)} (the first and {len(at) - 1} retries)\n"
+            f"  until the error:      between {low} and {high} s\n"
+            f"  then it printed:      {message} …\n")
+
+
+# -- apiKeyHelper in a long session: the default cache and tokens that say when they expire --
+
+def unsigned_jwt(subject: str, expires_in_s: float) -> str:
+    """A JWT-shaped token whose payload carries `exp` (signature visibly fake): the only
+    way a helper's output tells Claude Code when it expires."""
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    return ".".join([part({"alg": "none", "typ": "JWT"}),
+                     part({"sub": subject, "exp": int(time.time() + expires_in_s)}),
+                     "fake-signature"])
+
+
+def prompts_in_a_session(workdir, tokens, schedule) -> dict:
+    """An interactive session whose helper hands out `tokens`; at each (seconds after the
+    helper's first run) a prompt. Returns the tokens each prompt's requests carried and
+    when the helper ran."""
+    with serving(anthropic_wire.install) as fake:
+        t = reader_with_defaults(workdir, fake)
+        agent = install_helper(t, tokens)
+        t.seed_first_run()
+        seen = []
+        with t.session("quickstart/09-status.sh", timeout=max(schedule) + 120) as s:
+            for n, after in enumerate(schedule, 1):
+                if agent.at:
+                    time.sleep(max(0.0, agent.at[0] + after - time.monotonic()))
+                fake.requests.clear()
+                fake.reply_text = f"answer {n}"
+                s.type(f"Prompt {n}", f"answer {n}")
+                time.sleep(1)  # the prompt's follow-up requests (e.g. the session title)
+                seen.append(sorted({r.header("authorization") for r in upstream_messages(fake)}))
+        return {"seen": seen, "helper_ran_at": [round(a - agent.at[0], 1) for a in agent.at],
+                "handed": agent.handed}
+
+
+@background.scenario
+def helper_token_without_ttl(workdir):
+    return prompts_in_a_session(workdir, ["sk-gw-first", "sk-gw-second"], [0, 285, 305, 309])
+
+
+@background.joins(helper_token_without_ttl)
+def test_without_ttl_the_helper_token_is_kept_five_minutes():
+    """No CLAUDE_CODE_API_KEY_HELPER_TTL_MS: the token is reused for 300 000 ms; the first
+    request after that still carries it while the helper runs again in the background."""
+    run = background.join(helper_token_without_ttl)
+    first, second = ["Bearer sk-gw-first"], ["Bearer sk-gw-second"]
+    assert run["seen"] == [first, first, first, second], run
+    assert len(run["helper_ran_at"]) == 2 and 300 <= run["helper_ran_at"][1] <= 312, run
+
+
+@background.scenario
+def helper_token_that_expires(workdir):
+    tokens = [lambda: unsigned_jwt("fake-developer", 45),
+              lambda: unsigned_jwt("fake-developer", 3600)]
+    return prompts_in_a_session(workdir, tokens, [0, 20])
+
+
+@background.joins(helper_token_that_expires)
+def test_a_token_is_refreshed_30_s_before_its_exp():
+    """A helper token with `exp` 45 s ahead: from 30 s before it, the next request waits for
+    a fresh token (the helper runs again first), long before the 5-minute cache ends."""
+    run = background.join(helper_token_that_expires)
+    first, second = run["handed"][:2]
+    assert run["seen"] == [[f"Bearer {first}"], [f"Bearer {second}"]], run
+    assert len(run["helper_ran_at"]) == 2 and 15 <= run["helper_ran_at"][1] <= 25, run

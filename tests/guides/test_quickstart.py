@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import socket
 import subprocess
 import textwrap
 import urllib.error
@@ -13,7 +15,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import anthropic_wire, captures, components
+from tests.harness import anthropic_wire, background, captures, components
 from tests.harness.expect import (
     claude_failed_with,
     claude_replied,
@@ -28,6 +30,7 @@ from tests.harness.project import (
     VERSIONS,
 )
 from tests.harness.snippets import snippet
+from tests.harness.terminal import Terminal
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -43,11 +46,25 @@ def gateway(gateways, provider):
 
 # -- Steps 1 and 5: installs ------------------------------------------------------------------
 
-def test_install_snippets_pin_the_tested_versions():
-    litellm = snippet("quickstart/01-install-litellm.sh").read_text()
-    pins = re.findall(r"litellm\[proxy\]==([\w.]+)", litellm)
-    assert pins == [LITELLM_VERSION], f"snippet pins {pins}, conf/versions.toml {LITELLM_VERSION}"
+def installed_version(package: str) -> str:
+    return subprocess.run(
+        [components.litellm_bin() / "python", "-c",
+         f"import importlib.metadata as m; print(m.version({package!r}))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_install_line_pins_every_package_it_names():
+    """Every package on the published install line is pinned with ==, to the version
+    conf/versions.toml holds, and that version is what the run installed (the harness runs
+    this very snippet to install LiteLLM)."""
+    line = snippet("quickstart/01-install-litellm.sh").read_text().splitlines()[-1]
+    named = dict((token.split("==") + [None])[:2]
+                 for token in shlex.split(line.split("pip install", 1)[1]))
+    expected = {"litellm[proxy]": LITELLM_VERSION, **VERSIONS["litellm"]["with"]}
+    assert named == expected, f"install line pins {named}, conf/versions.toml {expected}"
     assert LITELLM_VERSION not in VERSIONS["litellm"]["denied"]
+    for package, version in expected.items():
+        assert installed_version(package.split("[")[0]) == version, package
     claude = snippet("quickstart/05-install-claude-code.sh").read_text()
     assert f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}" in claude
 
@@ -56,18 +73,15 @@ def test_documented_requirements_match_the_pinned_packages():
     site = components.litellm_bin().parent / "lib"
     (metadata,) = site.glob(f"python3*/site-packages/litellm-{LITELLM_VERSION}.dist-info/METADATA")
     requires = re.search(r"^Requires-Python: (.*)$", metadata.read_text(), re.M).group(1)
-    assert f">={VERSIONS['requirements']['python']}" in requires, requires
+    needs = VERSIONS["requirements"]
+    assert requires == f">={needs['python']}, <{needs['python_below']}", requires
     package = components.claude_bin().parent / "lib/node_modules" / CLAUDE_CODE_PACKAGE
     engines = json.loads((package / "package.json").read_text())["engines"]["node"]
-    assert engines == f">={VERSIONS['requirements']['node']}.0.0", engines
+    assert engines == f">={needs['node']}.0.0", engines
 
 
 def test_installed_components_are_the_pinned_ones():
-    version = subprocess.run(
-        [components.litellm_bin() / "python", "-c",
-         "import importlib.metadata as m; print(m.version('litellm'))"],
-        capture_output=True, text=True, check=True).stdout.strip()
-    assert version == LITELLM_VERSION
+    assert installed_version("litellm") == LITELLM_VERSION
     claude = subprocess.run([components.claude_bin() / "claude", "--version"],
                             capture_output=True, text=True, check=True).stdout
     assert claude.split()[0] == CLAUDE_CODE_VERSION
@@ -214,6 +228,17 @@ def test_status_screen_names_gateway_and_token(gateway, terminal):
     top = next(i for i, line in enumerate(lines) if "Status" in line and "Config" in line)
     end = next(i for i, line in enumerate(lines) if "Esc to close" in line)
     captures.check("quickstart/status.txt", textwrap.dedent("\n".join(lines[top:end])))
+    # Shell variables only: no settings file read, so "Setting sources" stays empty.
+    assert re.search(r"^\s*Setting sources:\s*$", screen, re.M), screen
+
+
+def test_status_setting_sources_lists_the_files_read(gateway, terminal):
+    """With step 6's settings files instead of shell variables, /status names them."""
+    terminal.settings("user", "quickstart/06-connect-user-settings.json")
+    terminal.settings("project", "quickstart/06-connect-project-settings.json")
+    terminal.seed_first_run()
+    screen = terminal.interactive("quickstart/09-status.sh", keys="/status", until="Esc to close")
+    assert "Setting sources:            User settings, Shared project settings" in screen, screen
 
 
 def test_gateway_counts_claude_code_tokens(gateways, provider, terminal):
@@ -241,10 +266,71 @@ def test_debug_log_shows_the_gateway_url(gateway, terminal):
         snippet("quickstart/11-debug-requests.sh").read_text(), result.stdout))
 
 
-def test_debug_flags_exist_in_the_pinned_cli(terminal):
-    help_text = terminal.sh("claude --help").stdout
-    for flag in ("--debug", "--debug-file", "--model", "--settings"):
-        assert flag in help_text, f"{flag} is on the page but not in claude --help"
+# Credentials a reader may send, each visibly fake: through the variables and, for a gateway
+# that wants its own header, through ANTHROPIC_CUSTOM_HEADERS (Cloudflare's and others' names).
+CUSTOM_HEADERS = ("X-Gateway-Key: sk-gw-alice-change-me\n"
+                  "cf-aig-authorization: Bearer sk-cf-fake-token\n"
+                  "api-key: sk-fake-api-key\n"
+                  "Cookie: session=fake-session-cookie")
+MASKED = ["authorization", "api-key", "x-api-key", "cookie", "set-cookie"]
+
+
+def headers_block(output: str, start: str) -> list[str]:
+    """The `headers: {...}` lines of the first debug block that begins with `start`."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line)
+    top = next(i for i in range(first, len(lines)) if lines[i].strip() == "headers: {")
+    end = next(i for i in range(top, len(lines)) if lines[i].strip() in ("},", "}"))
+    return lines[top:end + 1]
+
+
+def test_debug_log_masks_five_header_names_and_prints_the_rest(upstream, terminal):
+    """ANTHROPIC_LOG=debug: what it masks, what it prints in clear, and that bodies are
+    elided. Straight at the recorder, which answers with a load balancer's Set-Cookie."""
+    upstream.response_headers = {"Set-Cookie": "lb=fake-sticky-cookie; Path=/"}
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_CUSTOM_HEADERS=CUSTOM_HEADERS)
+    result = terminal.run("enterprise/01-auth-token.sh", "enterprise/02-auth-api-key.sh",
+                          "quickstart/12-debug-full.sh")
+    assert result.code == 0 and result.stdout.splitlines()[-1] == "pong", result.output
+    assert "sending request" not in result.stderr, "the page says: standard output"
+    sent = headers_block(result.stdout, "sending request")
+    received = headers_block(result.stdout, "response start")
+    shown = {line.split(":", 1)[0].strip().strip('"'): line.split(":", 1)[1].strip()
+             for line in sent + received if ":" in line}
+    for name in MASKED:
+        assert shown[name] == '"***",', (name, shown.get(name))
+    # Every other header, a gateway's credential among them, is printed as sent.
+    assert shown["x-gateway-key"] == '"sk-gw-alice-change-me",', shown
+    assert shown["cf-aig-authorization"] == '"Bearer sk-cf-fake-token",', shown
+    # Bodies are not printed: their parts show as [Array ...] / [Object ...].
+    assert "messages: [Array ...]," in result.stdout
+    assert "Reply with the word" not in result.stdout
+    upstream_headers = upstream_messages(upstream)[0].headers
+    assert upstream_headers["x-gateway-key"] == "sk-gw-alice-change-me"  # what was really sent
+    normalised = [re.sub(r'"[0-9a-f]{8}-[0-9a-f-]{27}"', '"…"', line) for line in sent]
+    captures.check("quickstart/debug-headers.txt", "\n".join(normalised))
+    # The capture shows the test's API_TIMEOUT_MS (20 s); the page names the default too.
+    assert '"x-stainless-timeout": "20",' in "\n".join(normalised)
+    del terminal.env["API_TIMEOUT_MS"]
+    default = terminal.run("enterprise/01-auth-token.sh", "quickstart/12-debug-full.sh")
+    assert '"x-stainless-timeout": "600",' in default.stdout, default.output
+
+
+def test_debug_flags_write_claude_codes_own_log(gateway, terminal):
+    """`--debug` writes Claude Code's own log to ~/.claude/debug/<session>.txt; `--debug-file`
+    to the file named. Both with a real request through the gateway. In this run neither
+    held the gateway key."""
+    terminal.env.update(ANTHROPIC_BASE_URL="http://localhost:4000",
+                        ANTHROPIC_AUTH_TOKEN=MASTER_KEY)
+    claude_replied(terminal.sh('claude --debug -p "Reply with the word pong"'), "pong")
+    (log,) = (terminal.home / ".claude" / "debug").glob("*-*-*-*-*.txt")
+    text = log.read_text()
+    assert "[API REQUEST] /v1/messages" in text and MASTER_KEY not in text, text[-2000:]
+    chosen = terminal.project / "claude-debug.log"
+    claude_replied(terminal.sh(f'claude --debug-file {chosen} -p "Reply with the word pong"'),
+                   "pong")
+    text = chosen.read_text()
+    assert "[API REQUEST] /v1/messages" in text and MASTER_KEY not in text, text[-2000:]
 
 
 # -- When it does not work: each pitfall reproduced with its real symptom ---------------
@@ -298,3 +384,31 @@ def test_pitfall_gateway_not_running(gateways, terminal):
     result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
     claude_failed_with(result, "ECONNREFUSED", within_s=15)
     pitfall("not-running", result)
+
+
+# -- With Claude Code's defaults (a background scenario: ~3 minutes beside the suite) -------
+
+@background.scenario
+def defaults_when_nothing_listens(workdir):
+    """The not-running pitfall as a reader has it: default retries and timeouts. Its own
+    closed port (4000 belongs to the serial tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before Claude Code starts
+    t = Terminal(workdir, defaults=True)
+    t.env.update(ANTHROPIC_BASE_URL=f"http://localhost:{port}", ANTHROPIC_AUTH_TOKEN=MASTER_KEY)
+    return t.run("quickstart/11-debug-requests.sh", timeout=600)
+
+
+@background.joins(defaults_when_nothing_listens)
+def test_with_defaults_connection_refused_shows_after_ten_retries():
+    result = background.join(defaults_when_nothing_listens)
+    claude_failed_with(result, "ECONNREFUSED", within_s=400)
+    assert result.output.count("connection failed") == 11, result.output  # 1 + 10 retries
+    assert 120 <= result.seconds <= 300, result.seconds
+    captures.check("quickstart/defaults-not-running-summary.txt", (
+        f"Claude Code {CLAUDE_CODE_VERSION}, default retries and timeouts, nothing listening "
+        "at ANTHROPIC_BASE_URL, ANTHROPIC_LOG=info:\n"
+        "  'connection failed' lines:  11 (the first attempt and 10 retries)\n"
+        "  until the error:            between 120 and 300 s\n"
+        "  then it printed:            API Error: Connection refused … (ECONNREFUSED)\n"))

@@ -127,7 +127,11 @@ class Gateway:
                     f"gateway exited with {self.proc.returncode} before it was live:\n"
                     + tail(self.log()))
             try:
-                context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
+                context = None
+                if self.tls_ca:  # trust the CA; the name is the tests' to check (a
+                    # certificate may name only the gateway's published host, not localhost)
+                    context = ssl.create_default_context(cafile=self.tls_ca)
+                    context.check_hostname = False
                 with urllib.request.urlopen(self.url + self.health_path, timeout=2,
                                             context=context) as r:
                     if r.status == 200:

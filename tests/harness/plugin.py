@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import anthropic_wire, gateway, isolation, records
+from . import anthropic_wire, background, gateway, isolation, records
 from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION
 from .provider_fake import ProviderFake, serving
 from .terminal import Terminal
@@ -27,9 +27,18 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(items):
-    # The guards judge what the rest of the run exercised, so they run last.
-    items.sort(key=lambda item: item.get_closest_marker("guard") is not None)
+    # The guards judge what the rest of the run exercised, so they run last; tests that join
+    # background scenarios run just before them, so the scenarios had the whole run to finish.
+    items.sort(key=lambda item: 2 if item.get_closest_marker("guard")
+               else 1 if item.get_closest_marker("background") else 0)
     records.COLLECTED.update(item.nodeid for item in items)
+
+
+def pytest_collection_finish(session):
+    # Once the selection is final (-k, -m applied): start what the selected tests will join.
+    background.start(s for item in session.items
+                     for mark in item.iter_markers("background")
+                     for s in mark.kwargs["scenarios"])
 
 
 def pytest_runtest_logreport(report):

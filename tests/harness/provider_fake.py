@@ -14,6 +14,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # names lower-cased
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -47,13 +49,15 @@ class Fault:
     hang: bool = False
     drop: bool = False
     times: int = 1
+    path: str = ""  # only requests whose path matches this (regex search); "" = every path
 
 
 class Response:
     """What a route handler writes: a whole body, or a stream of chunks."""
 
-    def __init__(self, handler: BaseHTTPRequestHandler):
+    def __init__(self, handler: BaseHTTPRequestHandler, extra: dict[str, str] | None = None):
         self._h = handler
+        self._extra = extra or {}  # headers the fake adds to every answer
 
     def json(self, status: int, payload, headers: dict[str, str] | None = None) -> None:
         self.bytes(status, json.dumps(payload).encode(), "application/json", headers)
@@ -63,7 +67,7 @@ class Response:
         h.send_response(status)
         h.send_header("Content-Type", content_type)
         h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
+        for k, v in {**self._extra, **(headers or {})}.items():
             h.send_header(k, v)
         h.end_headers()
         if h.command != "HEAD":
@@ -76,7 +80,7 @@ class Response:
         h.send_header("Content-Type", content_type)
         h.send_header("Transfer-Encoding", "chunked")
         h.send_header("Cache-Control", "no-cache")
-        for k, v in (headers or {}).items():
+        for k, v in {**self._extra, **(headers or {})}.items():
             h.send_header(k, v)
         h.end_headers()
         for chunk in chunks:
@@ -99,6 +103,8 @@ class ProviderFake:
     # Seconds between streamed events, so a test can tell a gateway that buffers a stream
     # (all events arrive together at the end) from one that passes it on as it comes.
     sse_gap_s: float = 0.0
+    # Headers added to every answer (e.g. a load balancer's Set-Cookie).
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self._initial = (self.reply_text, self.sse_gap_s)
@@ -114,9 +120,12 @@ class ProviderFake:
         self._routes.append((method, re.compile(pattern), handler))
 
     # -- faults -----------------------------------------------------------------------------
-    def fail(self, status: int, body: dict | None = None, retry_after=None, times=1) -> None:
-        """Answer the next `times` requests with this status and (provider-shaped) body."""
-        self._add(Fault(status=status, body=body, retry_after=retry_after, times=times))
+    def fail(self, status: int, body: dict | None = None, retry_after=None, times=1,
+             path: str = "") -> None:
+        """Answer the next `times` requests (on `path`, if given: Claude Code also sends
+        `HEAD /api/hello` first) with this status and (provider-shaped) body."""
+        self._add(Fault(status=status, body=body, retry_after=retry_after, times=times,
+                        path=path))
 
     def hang(self, times=1) -> None:
         """Accept the next requests and never answer (until the fake stops)."""
@@ -131,6 +140,7 @@ class ProviderFake:
             self._faults.clear()
             self.requests.clear()
             self.reply_text, self.sse_gap_s = self._initial
+            self.response_headers = {}
         for undo in self.on_reset:
             undo()
 
@@ -138,9 +148,9 @@ class ProviderFake:
         with self._lock:
             self._faults.append(fault)
 
-    def _take_fault(self) -> Fault | None:
+    def _take_fault(self, path: str = "") -> Fault | None:
         with self._lock:
-            if not self._faults:
+            if not self._faults or not re.search(self._faults[0].path, path):
                 return None
             fault = self._faults[0]
             fault.times -= 1
@@ -182,8 +192,8 @@ class ProviderFake:
                 )
                 with fake._lock:
                     fake.requests.append(req)
-                resp = Response(self)
-                fault = fake._take_fault()
+                resp = Response(self, fake.response_headers)
+                fault = fake._take_fault(split.path)
                 if fault and fault.drop:
                     # SO_LINGER 0 makes close() send RST: a dropped connection, not a clean EOF.
                     self.connection.setsockopt(

@@ -1,0 +1,1 @@
+ANTHROPIC_LOG=debug claude -p "Reply with the word pong"
