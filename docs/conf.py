@@ -23,6 +23,7 @@ myst_substitutions = {
     "claude_code_version": VERSIONS["claude_code"]["version"],
     "claude_code_package": VERSIONS["claude_code"]["package"],
     "python_min": VERSIONS["requirements"]["python"],
+    "python_below": VERSIONS["requirements"]["python_below"],
     "node_min": VERSIONS["requirements"]["node"],
 }
 
