@@ -58,14 +58,15 @@ def test_without_the_fix_betas_cost_many_requests(gateway, bedrock, terminal):
     result = terminal.run("bedrock/03-connect.sh", "quickstart/11-debug-requests.sh")
     assert result.code == 0 and result.stdout.strip().endswith("pong"), result.output
     # What Claude Code did: refused attempts, each 400 and "not retryable", then one success.
-    attempts = [line for line in result.stdout.splitlines() if "/bedrock/" in line]
+    attempts = [line for line in result.stdout.splitlines()
+                if "post http://localhost:4000/bedrock/v1/messages?beta=true" in line]
     refused = [line for line in attempts if "failed with status 400" in line]
     assert len(refused) == len(attempts) - 1 >= 2 and "succeeded with status 200" in \
         attempts[-1], result.output
     # What the gateway received: the same requests (its log), and what it sent on.
     received = [line for line in gateway.log().splitlines()[start:]
                 if "POST /bedrock/model/" in line]
-    assert len(received) == len(attempts), received
+    assert len(received) == len(attempts) and received[-1].endswith("200 OK"), received
     calls = bedrock_calls(bedrock)
     upstream_refused = [c for c in calls if any(
         b not in bedrock_wire.SUPPORTED_BETAS for b in c.json["anthropic_beta"])]

@@ -29,6 +29,12 @@ def test_google_auth_install_is_what_the_gateway_runs():
          "import importlib.metadata as m; print(m.version('google-auth'))"],
         capture_output=True, text=True, check=True).stdout.strip()
     assert installed == pin
+    # ... and litellm[proxy] does not bring it: no google-* requirement of the `proxy` extra.
+    (metadata,) = (components.litellm_bin().parent / "lib").glob(
+        "python3*/site-packages/litellm-*.dist-info/METADATA")
+    proxy_needs = re.findall(r"^Requires-Dist: (\S+).*; extra == 'proxy'$",
+                             metadata.read_text(), re.M)
+    assert proxy_needs and not [r for r in proxy_needs if r.startswith("google")], proxy_needs
 
 
 @pytest.fixture
@@ -41,6 +47,7 @@ def test_gateway_mode_reaches_vertex(gateway, vertex, terminal):
     claude_replied(result, "pong")
     calls = vertex.received("POST", r"Predict$")
     assert {c.path for c in calls} == {PREDICT}
+    assert len(calls) > 1, "the first request carried beta flags the stand-in refuses"
     call = calls[-1]  # earlier ones carried beta flags Vertex refused (see the beta trap)
     assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
     assert "model" not in call.json, "Vertex AI names the model in the path, not the body"
