@@ -162,8 +162,9 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
     ca = value.get("NODE_EXTRA_CA_CERTS")
     if ca and not Path(ca).expanduser().is_file():
         add("error", "ca-file-missing",
-            f"NODE_EXTRA_CA_CERTS points to {printable(ca)}, which does not exist: TLS to a "
-            "gateway with a private CA fails (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+            f"NODE_EXTRA_CA_CERTS points to {printable(ca)}, which does not exist: Claude Code "
+            "warns \"Ignoring extra certs\" and TLS to a gateway or proxy with a private CA "
+            "fails",
             "point it to your CA bundle in PEM format", "NODE_EXTRA_CA_CERTS")
     for source, where, block, _helper in layers:
         if source == "project settings":
