@@ -14,7 +14,10 @@ REQUESTED_MODELS = (DEFAULT_MODEL, *ALIASES.values())
 TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("", "0", "false", "no", "off")
 SWITCHES = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
-            "CLAUDE_CODE_SKIP_VERTEX_AUTH", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC")
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS")
+# Switches that are on whenever they are set to anything but the empty string: `0` and
+# `false` turn them on too (the CLI tests `if (process.env.NAME)`).
+PRESENCE_SWITCHES = ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",)
 
 
 def settings_files(home: Path, project: Path, managed: Path) -> list[tuple[str, Path]]:

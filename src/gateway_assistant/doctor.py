@@ -18,7 +18,8 @@ from .findings import Finding, printable
 
 KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
         "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL", *claude_code.SWITCHES, "ANTHROPIC_BEDROCK_BASE_URL",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL", *claude_code.SWITCHES, *claude_code.PRESENCE_SWITCHES,
+        "ANTHROPIC_BEDROCK_BASE_URL",
         "ANTHROPIC_VERTEX_BASE_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
         "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS")
 SECRETS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
@@ -142,6 +143,12 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
             add("warning", "switch-value",
                 f"{switch}={printable(raw)!r} is not a value Claude Code reads as true: "
                 "it is off", f"use {switch}=1 (or remove it)", switch)
+    for switch in claude_code.PRESENCE_SWITCHES:
+        raw = value.get(switch)
+        if raw and raw.strip().lower() in claude_code.FALSE_VALUES:
+            add("warning", "switch-presence",
+                f"{switch}={printable(raw)!r} turns it on: Claude Code reads any value but the "
+                "empty string as on", f"to turn it off, remove {switch}", switch)
     direct = [s for s in ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX")
               if value.get(s, "").strip().lower() in claude_code.TRUE_VALUES]
     if direct and base:
@@ -155,8 +162,9 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
     ca = value.get("NODE_EXTRA_CA_CERTS")
     if ca and not Path(ca).expanduser().is_file():
         add("error", "ca-file-missing",
-            f"NODE_EXTRA_CA_CERTS points to {printable(ca)}, which does not exist: TLS to a "
-            "gateway with a private CA fails (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+            f"NODE_EXTRA_CA_CERTS points to {printable(ca)}, which does not exist: Claude Code "
+            "warns \"Ignoring extra certs\" and TLS to a gateway or proxy with a private CA "
+            "fails",
             "point it to your CA bundle in PEM format", "NODE_EXTRA_CA_CERTS")
     for source, where, block, _helper in layers:
         if source == "project settings":

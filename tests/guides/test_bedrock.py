@@ -44,6 +44,8 @@ def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal)
         "AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE/") and "/us-east-1/bedrock/" in \
         call.header("authorization")
     assert "sk-litellm-change-me" not in str(call.headers)
+    # Claude Code asks for inference profiles first; LiteLLM refuses, Claude Code carries on.
+    assert '"GET /bedrock/inference-profiles?type=SYSTEM_DEFINED HTTP/1.1" 401' in gateway.log()
     if skip_auth == "1":
         captures.check("bedrock/first-request.console", captures.console(
             snippet("bedrock/04-first-request.sh").read_text(), result.stdout))
@@ -51,20 +53,35 @@ def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal)
 
 def test_without_the_fix_betas_cost_many_requests(gateway, bedrock, terminal):
     """The beta-header trap: the provider refuses flags it does not know; Claude Code drops
-    them one retry at a time, the gateway retries each refusal too."""
-    result = terminal.run("bedrock/03-connect.sh", "bedrock/04-first-request.sh")
-    claude_replied(result, "pong")
+    them one retry at a time, and the gateway tries each refused request three times."""
+    start = len(gateway.log().splitlines())
+    result = terminal.run("bedrock/03-connect.sh", "quickstart/11-debug-requests.sh")
+    assert result.code == 0 and result.stdout.strip().endswith("pong"), result.output
+    # What Claude Code did: refused attempts, each 400 and "not retryable", then one success.
+    attempts = [line for line in result.stdout.splitlines()
+                if "post http://localhost:4000/bedrock/v1/messages?beta=true" in line]
+    refused = [line for line in attempts if "failed with status 400" in line]
+    assert len(refused) == len(attempts) - 1 >= 2 and "succeeded with status 200" in \
+        attempts[-1], result.output
+    # What the gateway received: the same requests (its log), and what it sent on.
+    received = [line for line in gateway.log().splitlines()[start:]
+                if "POST /bedrock/model/" in line]
+    assert len(received) == len(attempts) and received[-1].endswith("200 OK"), received
     calls = bedrock_calls(bedrock)
-    refused = [c for c in calls
-               if any(b not in bedrock_wire.SUPPORTED_BETAS for b in c.json["anthropic_beta"])]
-    assert len(calls) > 5 and len(refused) == len(calls) - 1, \
+    upstream_refused = [c for c in calls if any(
+        b not in bedrock_wire.SUPPORTED_BETAS for b in c.json["anthropic_beta"])]
+    assert len(upstream_refused) == 3 * len(refused) and len(calls) == len(upstream_refused) + 1, \
         [c.json["anthropic_beta"] for c in calls]
-    first = calls[0].json["anthropic_beta"]
-    captures.check("bedrock/betas-refused.txt", "\n".join(
-        [f"upstream requests for one prompt: {len(calls)} "
-         f"({len(refused)} refused: invalid beta flag)",
+    first, last = calls[0].json["anthropic_beta"], calls[-1].json["anthropic_beta"]
+    assert set(last) < set(first), "Claude Code dropped flags until the provider accepted"
+    captures.check("bedrock/betas-refused.console", captures.console(
+        snippet("quickstart/11-debug-requests.sh").read_text(), result.stdout))
+    captures.check("bedrock/betas-refused.txt", "\n".join(  # a summary of the stand-in's log
+        [f"requests Claude Code sent: {len(attempts)} ({len(refused)} refused)",
+         f"requests Bedrock received: {len(calls)} ({len(upstream_refused)} refused: "
+         "invalid beta flag)",
          f"first request's anthropic_beta: {', '.join(first)}",
-         f"accepted request's anthropic_beta: {', '.join(calls[-1].json['anthropic_beta'])}"]))
+         f"accepted request's anthropic_beta: {', '.join(last)}"]))
 
 
 def test_event_stream_frames_decode_with_botocore(bedrock):

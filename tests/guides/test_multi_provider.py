@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.harness import bedrock_wire, captures
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
@@ -40,11 +41,16 @@ def test_failing_provider_falls_back_to_the_next(gateway, upstream, bedrock, ver
                           "bedrock/05-disable-experimental-betas.sh",
                           "quickstart/07-first-request.sh")
     claude_replied(result, "pong")
+    config = yaml.safe_load(snippet("multi-provider/01-config.yaml").read_text())
+    retries = config["router_settings"]["num_retries"]
     tried = len(bedrock.received("POST", "^/model/"))
-    assert tried >= 1 and len(predicts(vertex)) == 1 and not upstream_messages(upstream)
-    captures.check("multi-provider/fallback.txt", "\n".join([
-        "$ " + snippet("quickstart/07-first-request.sh").read_text().strip(),
-        result.stdout.strip(),
+    # The page: Bedrock tried 1 + num_retries times (twice), then Vertex AI once, and the
+    # Anthropic API, last in the chain, not at all.
+    assert tried == retries + 1 == 2, tried
+    assert len(predicts(vertex)) == 1 and not upstream_messages(upstream)
+    captures.check("multi-provider/fallback.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output))
+    captures.check("multi-provider/fallback.txt", "\n".join([  # a summary of the stand-ins' logs
         f"Bedrock requests (all answered 503): {tried}",
         f"Vertex AI requests (answered 200): {len(predicts(vertex))}",
         f"Anthropic API requests: {len(upstream_messages(upstream))}"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 
@@ -28,6 +29,12 @@ def test_google_auth_install_is_what_the_gateway_runs():
          "import importlib.metadata as m; print(m.version('google-auth'))"],
         capture_output=True, text=True, check=True).stdout.strip()
     assert installed == pin
+    # ... and litellm[proxy] does not bring it: no google-* requirement of the `proxy` extra.
+    (metadata,) = (components.litellm_bin().parent / "lib").glob(
+        "python3*/site-packages/litellm-*.dist-info/METADATA")
+    proxy_needs = re.findall(r"^Requires-Dist: (\S+).*; extra == 'proxy'$",
+                             metadata.read_text(), re.M)
+    assert proxy_needs and not [r for r in proxy_needs if r.startswith("google")], proxy_needs
 
 
 @pytest.fixture
@@ -40,6 +47,7 @@ def test_gateway_mode_reaches_vertex(gateway, vertex, terminal):
     claude_replied(result, "pong")
     calls = vertex.received("POST", r"Predict$")
     assert {c.path for c in calls} == {PREDICT}
+    assert len(calls) > 1, "the first request carried beta flags the stand-in refuses"
     call = calls[-1]  # earlier ones carried beta flags Vertex refused (see the beta trap)
     assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
     assert "model" not in call.json, "Vertex AI names the model in the path, not the body"
@@ -93,3 +101,51 @@ def test_vertex_mode_through_the_pass_through(gateways, google_gateway_env, vert
     assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
     captures.check("vertex/vertex-mode-through-gateway.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))
+
+
+def test_pass_through_ignores_the_region_and_project_in_the_path(gateways, google_gateway_env,
+                                                                  vertex_at_google, terminal):
+    """With only DEFAULT_VERTEXAI_PROJECT/_LOCATION configured, a Vertex-mode request for
+    another project and region still goes to that project and region (and its host)."""
+    google, ca = vertex_at_google
+    google.reset()
+    gateways.get(PASS_THROUGH_START, CONFIG, env={**google_gateway_env, "SSL_CERT_FILE": str(ca)},
+                 hosts={GOOGLE_HOST: "127.0.0.1"})
+    result = terminal.sh("\n".join([
+        f"source {snippet('vertex/05-vertex-mode.sh')}",
+        'export CLOUD_ML_REGION="europe-west1" ANTHROPIC_VERTEX_PROJECT_ID="other-project"',
+        f"source {snippet('quickstart/07-first-request.sh')}"]))
+    claude_replied(result, "pong")
+    assert {c.path for c in google.received("POST", r"Predict$")} == {PREDICT}
+
+
+# Where the pass-through sends a request, region by region: LiteLLM's own function, run in the
+# pinned LiteLLM, and the route that uses it (no setting such as api_base is consulted).
+HOSTS = {"us-east5": "https://us-east5-aiplatform.googleapis.com/",
+         "europe-west1": "https://europe-west1-aiplatform.googleapis.com/",
+         "global": "https://aiplatform.googleapis.com/",
+         "us": "https://aiplatform.us.rep.googleapis.com/",
+         "eu": "https://aiplatform.eu.rep.googleapis.com/"}
+
+
+ROUTE_LINE = ("base_target_url: Final = get_vertex_pass_through_handler"
+              ".get_default_base_target_url(vertex_location)")
+
+
+def test_pass_through_host_per_region():
+    """LiteLLM's own get_vertex_base_url, taken from the pinned source and run as it is (the
+    module itself takes half a minute to import), and the one line of the route that uses it."""
+    source = (components.litellm_bin().parent / "lib" / "python3.11" / "site-packages" /
+              "litellm" / "proxy" / "pass_through_endpoints" / "llm_passthrough_endpoints.py")
+    tree = ast.parse(source.read_text())
+    (function,) = [n for n in tree.body
+                   if isinstance(n, ast.FunctionDef) and n.name == "get_vertex_base_url"]
+    (handler,) = [n for n in tree.body
+                  if isinstance(n, ast.ClassDef) and n.name == "VertexAIPassThroughHandler"]
+    (route,) = [n for n in tree.body if isinstance(n, ast.AsyncFunctionDef)
+                and n.name == "_base_vertex_proxy_route"]
+    assert "return get_vertex_base_url(vertex_location)" in ast.unparse(handler)
+    assert ROUTE_LINE in ast.get_source_segment(source.read_text(), route)
+    namespace = {"re": re}
+    exec(compile(ast.Module([function], []), str(source), "exec"), namespace)
+    assert {r: namespace["get_vertex_base_url"](r) for r in HOSTS} == HOSTS

@@ -116,6 +116,8 @@ def install_all() -> None:
                    NPM_CONFIG_PREFIX=str(work / "npm-global"), NPM_CONFIG_UPDATE_NOTIFIER="false",
                    NPM_CONFIG_FUND="false", NPM_CONFIG_AUDIT="false")
     _install("claude-code", CLAUDE_INSTALL, npm_env)
+    from . import tool_install  # the site's own tool, per tested Python
+    tool_install.install_all()
 
 
 def _find(kind: str, rel: str, pattern: str) -> Path:

@@ -5,8 +5,8 @@ problem has a failing and a fixed environment, and `--check` classifies real ans
 from __future__ import annotations
 
 import json
-import os
 import shlex
+import subprocess
 
 import pytest
 
@@ -86,6 +86,18 @@ class World:
         return url.rsplit("/", 1)[-1], token, found
 
 
+def overlay_unavailable(tmp_path) -> str | None:
+    """None when this process can give a child a private overlay of /etc (as root, or as the
+    owner of the user namespace the harness entered), else the error the mount gave."""
+    upper, work = tmp_path / "probe-upper", tmp_path / "probe-work"
+    upper.mkdir()
+    work.mkdir()
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "mount", "-t", "overlay",
+                        "overlay", "-o", f"lowerdir=/etc,upperdir={upper},workdir={work}",
+                        "/etc"], capture_output=True, text=True)
+    return None if r.returncode == 0 else (r.stderr.strip() or f"exit {r.returncode}")
+
+
 # Each case: layer -> which keys it sets ("both", "url", "token"); measured with the real CLI.
 MATRIX = [
     {"shell": "both", "user": "both"},
@@ -106,8 +118,9 @@ MATRIX = [
 @pytest.mark.parametrize("case", MATRIX, ids=["+".join(f"{k}:{v}" for k, v in c.items())
                                               for c in MATRIX])
 def test_doctor_precedence_agrees_with_the_real_cli(case, fake, terminal, tmp_path):
-    if "managed" in case and os.geteuid() != 0:
-        pytest.skip("managed settings live in /etc/claude-code; a private overlay needs root")
+    if "managed" in case and (why := overlay_unavailable(tmp_path)):
+        pytest.skip(f"managed settings live in /etc/claude-code, and a private overlay of /etc "
+                    f"cannot be mounted here: {why}")
     world = World(terminal, fake, tmp_path)
     for layer, keys in case.items():
         world.put(layer, keys)
@@ -131,30 +144,86 @@ def test_doctor_names_the_source_of_each_value(fake, terminal, tmp_path):
     assert SOURCE_NAMES["local"] in token
 
 
-# -- switches: which values the real CLI reads as true ------------------------------------
+# -- switches: which values the real CLI reads as on ---------------------------------------
+# Each switch with what its being on changes in a real run, observed at the fake: a Vertex or
+# Bedrock path, an unsigned Bedrock request, a request at all (without Google credentials),
+# fewer beta flags, no HEAD /api/hello preconnect.
 
-@pytest.mark.parametrize("value,on", [("1", True), ("true", True), ("yes", True),
-                                      ("TRUE", True), ("on", True), ("enabled", False),
-                                      ("0", False)])
-def test_switch_values_as_the_real_cli_reads_them(value, on, fake, terminal):
-    terminal.env.update(
-        ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="token-shell",
-        CLAUDE_CODE_USE_VERTEX=value, ANTHROPIC_VERTEX_BASE_URL=f"{fake.url}/vertex",
-        CLOUD_ML_REGION="us-east5", ANTHROPIC_VERTEX_PROJECT_ID="my-project",
-        CLAUDE_CODE_SKIP_VERTEX_AUTH="1")
+def _vertex_mode(fake):
+    return {"CLAUDE_CODE_USE_VERTEX": "1", "ANTHROPIC_VERTEX_BASE_URL": f"{fake.url}/user",
+            "CLOUD_ML_REGION": "us-east5", "ANTHROPIC_VERTEX_PROJECT_ID": "my-project",
+            "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1"}
+
+
+def _bedrock_mode(fake):
+    return {"CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": f"{fake.url}/user",
+            "AWS_REGION": "us-east-1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1",
+            "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+            "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-for-tests-only"}
+
+
+def _at(fake, prefix):
+    return [r for r in fake.requests if r.path.startswith(f"/{prefix}/")]
+
+
+SWITCH_WORLDS = {  # switch: (the rest of the world, "is it on?" from the fake's log)
+    "CLAUDE_CODE_USE_VERTEX": (lambda f: {**_vertex_mode(f), "CLAUDE_CODE_USE_VERTEX": ""},
+                               lambda f, base: bool(_at(f, "user"))),
+    "CLAUDE_CODE_USE_BEDROCK": (lambda f: {**_bedrock_mode(f), "CLAUDE_CODE_USE_BEDROCK": ""},
+                                lambda f, base: bool(_at(f, "user"))),
+    "CLAUDE_CODE_SKIP_BEDROCK_AUTH": (_bedrock_mode, lambda f, base: not any(
+        (r.header("authorization") or "").startswith("AWS4-HMAC-SHA256") for r in _at(f, "user"))),
+    "CLAUDE_CODE_SKIP_VERTEX_AUTH": (_vertex_mode, lambda f, base: bool(_at(f, "user"))),
+    "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS": (lambda f: {}, lambda f, base: set(
+        _betas(f)) < base),
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": (lambda f: {}, lambda f, base: not f.received(
+        "HEAD", r"^/shell/api/hello$")),
+}
+VALUES = ("1", "true", "yes", "on", "TRUE", "0", "false", "enabled")
+SOME_VALUES = ("yes", "on", "TRUE", "0", "false", "enabled")  # `1`, `true`: the guides' own
+PRESENCE_VALUES = ("1", "0", "false", "enabled", "")
+
+
+def _betas(fake):
+    (call, *_) = fake.received("POST", r"^/shell/v1/messages$")
+    return [b.strip() for b in call.header("anthropic-beta").split(",")]
+
+
+def _run_claude(terminal, fake, extra):
+    terminal.env.update(ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="token-shell")
+    terminal.env.update(extra)
     fake.reset()
     terminal.sh("claude -p hi", timeout=60)
-    vertex = fake.received("POST", r"^/vertex/.*:streamRawPredict$")
-    messages = fake.received("POST", r"^/shell/v1/messages$")
-    assert bool(vertex) == on and bool(messages) == (not on), [r.path for r in fake.requests]
+
+
+@pytest.fixture(scope="module")
+def default_betas(fake, tmp_path_factory):
+    """The beta flags Claude Code sends with no switch set (what 'fewer' is measured against)."""
+    from tests.harness.terminal import Terminal
+    _run_claude(Terminal(tmp_path_factory.mktemp("betas")), fake, {})
+    return set(_betas(fake))
+
+
+@pytest.mark.parametrize("switch,value,on", [
+    *((s, v, v.strip().lower() in claude_code.TRUE_VALUES) for s in claude_code.SWITCHES
+      for v in (VALUES if s == "CLAUDE_CODE_USE_VERTEX" else SOME_VALUES)),
+    *((s, v, v != "") for s in claude_code.PRESENCE_SWITCHES for v in PRESENCE_VALUES)])
+def test_switch_values_as_the_real_cli_reads_them(switch, value, on, fake, terminal,
+                                                  default_betas):
+    world, is_on = SWITCH_WORLDS[switch]
+    _run_claude(terminal, fake, {**world(fake), switch: value})
+    assert is_on(fake, default_betas) == on, [(r.method, r.path) for r in fake.requests]
     found = {f.code for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
                                     managed=terminal.home / "none")[0]}
-    # Off by an unrecognised value: flagged. On with ANTHROPIC_BASE_URL set: flagged too,
-    # since (as the run above shows) no Messages request goes to ANTHROPIC_BASE_URL then.
-    assert ("switch-value" in found) == (value == "enabled")
-    assert ("direct-provider-and-gateway" in found) == on
-    assert value.strip().lower() in (claude_code.TRUE_VALUES if on else
-                                     claude_code.FALSE_VALUES + ("enabled",))
+    # Off by a value the CLI does not read (`enabled`), or on by a value that reads as off
+    # (`0` for a presence switch): flagged. A mode on with ANTHROPIC_BASE_URL set: flagged,
+    # since no Messages request then goes to ANTHROPIC_BASE_URL.
+    assert ("switch-value" in found) == (value == "enabled" and switch in claude_code.SWITCHES)
+    assert ("switch-presence" in found) == (
+        switch in claude_code.PRESENCE_SWITCHES and value in ("0", "false"))
+    assert ("direct-provider-and-gateway" in found) == (
+        switch in ("CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_BEDROCK") and on
+        or switch in ("CLAUDE_CODE_SKIP_BEDROCK_AUTH", "CLAUDE_CODE_SKIP_VERTEX_AUTH"))
 
 
 def test_both_token_kinds_are_both_sent(fake, terminal):

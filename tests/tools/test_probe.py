@@ -80,7 +80,9 @@ def statuses(extra) -> dict[str, str]:
     return {c["name"]: c["status"] for c in extra["criteria"]}
 
 
-def test_probe_passes_against_litellm(gateway):
+def test_probe_passes_against_litellm(gateway, monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a dead proxy: probe goes direct
     found, extra = probe(gateway.url, token=MASTER_KEY)
     assert found == [], found
     assert set(statuses(extra).values()) == {"pass"}, extra["criteria"]
@@ -106,3 +108,11 @@ def test_probe_fails_with_the_reason(defect, criterion, reason, gateway):
 def test_probe_cannot_run_without_a_gateway(capsys):
     assert main(["probe", "http://127.0.0.1:9", "--token", "x"]) == 2
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_probe_cannot_judge_a_stream_that_is_too_fast(upstream):
+    """The provider fake without pauses answers in well under 0.2 s: streaming NOT PROVEN."""
+    upstream.sse_gap_s = 0.0
+    _found, extra = probe(upstream.url, token="any")
+    stream = next(c for c in extra["criteria"] if c["name"] == "streaming")
+    assert stream["status"] == "unproven" and "too fast to tell" in stream["detail"], stream
