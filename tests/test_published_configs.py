@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import pytest
 
 import gateway_assistant
+from gateway_assistant import claude_code
 from tests.harness import captures
 from tests.harness.snippets import SNIPPETS, snippet
 
@@ -181,3 +183,20 @@ def test_published_config_passes_the_validator(rel, terminal):
     if capture:
         captures.check(capture, captures.console(
             snippet("gateway-assistant/02-validate.sh").read_text(), result.stdout))
+
+
+def test_bedrock_mode_aliases_ask_for_older_ids(gateways, stand_ins, terminal):
+    """Without bedrock/07-model-ids.sh, Bedrock mode's aliases name older Bedrock ids (the
+    ones the validator warns about); the gateway refuses them as unpublished."""
+    setup = CONFIGS["bedrock/01-config.yaml"]
+    fakes, env = stand_ins
+    gw = gateways.get(setup.start, {"config.yaml": "bedrock/01-config.yaml"}, env=env)
+    seen_before = len(gw.log().splitlines())
+    connect = " && ".join(f"source {snippet(s)}" for s in setup.connect[:-1])
+    for alias in claude_code.BEDROCK_ALIASES:
+        terminal.sh(f'{connect} && claude -p --model {alias} "Reply with the word pong"')
+    asked = [unquote(m["request"]) for line in gw.log().splitlines()[seen_before:]
+             if (m := ACCESS_LINE.search(line)) and "/invoke" in m["request"]]
+    for model in claude_code.BEDROCK_ALIASES.values():
+        assert any(f"/bedrock/model/{model}/" in a for a in asked), asked
+    assert not model_requests(fakes), "the gateway refused them; Bedrock never saw them"
