@@ -1,1 +1,1 @@
-claude -p --model us.anthropic.claude-sonnet-5-5 "Reply with the word pong"
+claude -p --model eu.anthropic.claude-opus-5-5 "Reply with the word pong"

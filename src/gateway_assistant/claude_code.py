@@ -10,6 +10,16 @@ DEFAULT_MODEL = "claude-opus-5-5"
 ALIASES = {"sonnet": "claude-sonnet-5-5", "haiku": "claude-haiku-5-5"}
 REQUESTED_MODELS = (DEFAULT_MODEL, *ALIASES.values())
 
+# Bedrock mode (CLAUDE_CODE_USE_BEDROCK) names models by Bedrock id. Its default model is
+# the cross-region profile of the same model; its aliases, unless ANTHROPIC_DEFAULT_*_MODEL
+# name others, are older Bedrock ids (measured through LiteLLM's /bedrock pass-through).
+BEDROCK_DEFAULT_MODEL = "us.anthropic.claude-opus-5-5"
+BEDROCK_ALIASES = {"sonnet": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                   "haiku": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
+# What a Bedrock gateway publishes for the current models, to map the aliases to.
+BEDROCK_MODELS = ("us.anthropic.claude-opus-5-5", "us.anthropic.claude-sonnet-5-5",
+                  "us.anthropic.claude-haiku-5-5")
+
 # Values its boolean switches read as true (case-insensitive, trimmed); anything else is off.
 TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("", "0", "false", "no", "off")

@@ -27,6 +27,9 @@ PROVIDER_KEYS = [
      "OPENAI_API_KEY"),
 ]
 SECRET_KEY_NAMES = re.compile(r"(api_key|secret|password|master_key|token)$")
+# Routing strategies that count each deployment's rpm/tpm on every route (measured on
+# /v1/messages: tests/guides/test_routing.py).
+RPM_COUNTED = ("usage-based-routing-v2",)
 FALLBACK_KEYS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 
 
@@ -211,12 +214,16 @@ class Checker:
                          f"provider {printable(prefix)!r} is not one LiteLLM "
                          f"{self.schema['litellm_version']} knows",
                          "use a known prefix such as anthropic/, bedrock/, vertex_ai/", mline)
-            if isinstance(params, dict) and "rpm" in params and not self.section(
-                    "router_settings").get("enable_pre_call_checks"):
+            strategy = self.section("router_settings").get("routing_strategy")
+            if isinstance(params, dict) and "rpm" in params and strategy not in RPM_COUNTED:
+                # enable_pre_call_checks limits /v1/chat/completions only, not /v1/messages.
                 self.add("warning", "rpm-not-enforced",
-                         "per-model rpm is not enforced by the default routing",
-                         "set router_settings.enable_pre_call_checks: true",
-                         self.line_of(params, "rpm"))
+                         "per-model rpm is not enforced on /v1/messages, the route Claude Code "
+                         "uses, by this routing strategy (enable_pre_call_checks does not "
+                         "change that)",
+                         "set router_settings.routing_strategy: usage-based-routing-v2 (it "
+                         "counts rpm and tpm per deployment on /v1/messages too), or limit "
+                         "requests in front of LiteLLM", self.line_of(params, "rpm"))
 
     # sections -------------------------------------------------------------------------------
     def section_keys(self, name):
@@ -377,14 +384,41 @@ class Checker:
                  if isinstance(e, dict) and isinstance(e.get("model_name"), str)]
         if not names:
             return
-        missing = [m for m in claude_code.REQUESTED_MODELS
-                   if not any(n == m or ("*" in n and fnmatch.fnmatchcase(m, n)) for n in names)]
+        bedrock = any(BEDROCK_ID.match(n) for n in names)
+        wanted = claude_code.BEDROCK_MODELS if bedrock else claude_code.REQUESTED_MODELS
+        missing = [m for m in wanted if not any(_serves(n, m, bedrock) for n in names)]
+        line = self.line_of(self.config, "model_list")
+        mapping = "ANTHROPIC_DEFAULT_OPUS_MODEL / _SONNET_ / _HAIKU_"
         if missing:
             self.add("warning", "claude-code-models",
-                     "no model_name matches what Claude Code requests: " + ", ".join(missing),
+                     "no model_name matches what Claude "
+                     "Code requests" + (" in Bedrock mode" if bedrock else "") + ": "
+                     + ", ".join(missing),
                      "add model_name entries with these names, or map Claude Code's aliases "
-                     "with ANTHROPIC_DEFAULT_OPUS_MODEL / _SONNET_ / _HAIKU_",
-                     self.line_of(self.config, "model_list"))
+                     f"with {mapping}", line)
+        elif bedrock:
+            self.add("info", "claude-code-bedrock-aliases",
+                     "a Bedrock-mode config: Claude Code's sonnet and haiku aliases ask for "
+                     "older Bedrock ids (" + ", ".join(claude_code.BEDROCK_ALIASES.values())
+                     + ") unless mapped",
+                     "where Claude Code runs, export ANTHROPIC_DEFAULT_OPUS_MODEL, "
+                     "ANTHROPIC_DEFAULT_SONNET_MODEL and ANTHROPIC_DEFAULT_HAIKU_MODEL with "
+                     "the model_name entries here", line)
+
+
+# A Bedrock model id, bare or behind a cross-region inference profile (us., eu., apac., …).
+BEDROCK_ID = re.compile(r"^(?:[a-z]{2,6}\.)?anthropic\.claude-")
+
+
+def _serves(name: str, model: str, bedrock: bool) -> bool:
+    """Does model_name `name` serve requests for `model`? Bedrock ids match whatever
+    inference profile (region prefix) the gateway publishes."""
+    if name == model or ("*" in name and fnmatch.fnmatchcase(model, name)):
+        return True
+    if bedrock:
+        base = model.split(".", 1)[1]  # anthropic.claude-…
+        return name == base or (BEDROCK_ID.match(name) is not None and name.endswith("." + base))
+    return False
 
 
 def _cycles(edges: dict[str, list[tuple[str, int]]]):

@@ -126,7 +126,7 @@ def test_provider_failure_symptoms(name, gateway, bedrock, terminal):
 def test_model_the_gateway_does_not_publish(gateway, bedrock, terminal):
     result = terminal.run("bedrock/03-connect.sh", "bedrock/05-disable-experimental-betas.sh",
                           "bedrock/06-other-model.sh")
-    claude_failed_with(result, "Invalid model name passed in model=us.anthropic.claude-sonnet-5-5",
+    claude_failed_with(result, "Invalid model name passed in model=eu.anthropic.claude-opus-5-5",
                        within_s=30)
     assert not bedrock.received("POST"), "the gateway refused it; Bedrock never saw it"
     captures.check("bedrock/fails-unpublished-model.console", captures.console(

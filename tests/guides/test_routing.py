@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -105,3 +108,88 @@ def test_both_regions_down_falls_back_to_vertex(gateway, bedrock, vertex, termin
                           "quickstart/07-first-request.sh")
     claude_replied(result, "pong")
     assert len(vertex.received("POST", "Predict$")) == 1
+
+
+# -- Every routing config serves, and what the page says each setting does ----------------
+
+def gateway_on(gateways, rel, provider, aws_gateway_env, google_gateway_env):
+    """The gateway on one routing file, with the environment the other guides give it (the
+    same pool key as tests/test_published_configs.py, so the two share one start)."""
+    return gateways.get(START, {"config.yaml": rel}, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env})
+
+
+def ask(gw, model="claude-opus-5-5", timeout=60) -> int:
+    """One Messages request as Claude Code makes it (streamed), straight to the gateway."""
+    body = json.dumps({"model": model, "max_tokens": 16, "stream": True,
+                       "messages": [{"role": "user", "content": "Reply with the word pong"}]})
+    request = urllib.request.Request(gw.url + "/v1/messages", body.encode(), {
+        "content-type": "application/json", "authorization": "Bearer sk-litellm-change-me",
+        "anthropic-version": "2023-06-01"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.mark.parametrize("rel", [r for r in STRATEGIES if r != "routing/01-multi-region.yaml"])
+def test_each_routing_config_serves_claude_code(rel, gateways, provider, aws_gateway_env,
+                                                google_gateway_env, bedrock, terminal):
+    gateway_on(gateways, rel, provider, aws_gateway_env, google_gateway_env)
+    result = terminal.run("quickstart/06-connect-shell.sh",
+                          "bedrock/05-disable-experimental-betas.sh",
+                          "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    assert len(regions(bedrock)) == 1, "one request, one Bedrock deployment"
+
+
+def test_circular_fallback_one_hop_each_then_an_error(gateways, provider, aws_gateway_env,
+                                                      google_gateway_env, bedrock, vertex):
+    gw = gateway_on(gateways, "routing/05-circular-fallback.yaml", provider, aws_gateway_env,
+                    google_gateway_env)
+    startup = gw.log()
+    bedrock.down_regions.add("us-east-1")
+    vertex.fail(503, times=100)  # the fallback fails as well (its token endpoint included)
+    assert ask(gw) == 503
+    # One hop each: Bedrock's three attempts (the call and LiteLLM's two default retries),
+    # then Vertex AI's; the chain back to claude-opus-5-5 is not followed (that would be
+    # three more Bedrock attempts).
+    assert len(regions(bedrock)) == 3 and vertex.received(), regions(bedrock)
+    warnings = [line for line in (startup + gw.log()).splitlines()
+                if re.search(r"(?i)warn", line) and re.search(r"(?i)fallback|cycl|loop", line)]
+    assert not warnings, warnings
+
+
+def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_env,
+                                              google_gateway_env, bedrock, vertex):
+    gw = gateway_on(gateways, "routing/01-multi-region.yaml", provider, aws_gateway_env,
+                    google_gateway_env)
+    bedrock.down_regions.add("us-east-1")
+    statuses = [ask(gw) for _ in range(12)]
+    seen = regions(bedrock)
+    # allowed_fails: 1: the second failure within the minute rests us-east-1 (for
+    # cooldown_time, 30 s, longer than this test): every later request goes to us-west-2.
+    # Without the rest, random routing would draw us-east-1 for about half of them.
+    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 2, seen
+    assert seen.count("us-west-2") == 12 and not vertex.received("POST"), seen
+
+
+def test_usage_based_routing_limits_claude_code(gateways, provider, tmp_path):
+    """What the validator advises for per-model rpm: usage-based-routing-v2 counts it on
+    /v1/messages. Counted twice per request (before and after the call), rpm: 2 lets one
+    request through in a minute; the next one is held back, not answered."""
+    text = snippet("enterprise/20-litellm-rate-limit.yaml").read_text()
+    assert "  enable_pre_call_checks: true\n" in text
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("  enable_pre_call_checks: true\n",
+                                   "  routing_strategy: usage-based-routing-v2\n"))
+    gw = gateways.get(("quickstart/03-start-gateway.sh",), {"config.yaml": config},
+                      env={"ANTHROPIC_API_BASE": provider.url})
+    provider.reset()
+    assert ask(gw) == 200
+    with pytest.raises(TimeoutError):
+        ask(gw, timeout=5)
+    assert len(provider.received("POST", "/v1/messages$")) == 1
+    gateways.free_port(gw.port)  # its held request and counters go with it

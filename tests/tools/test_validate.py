@@ -78,7 +78,7 @@ CASES = {
     "rpm-not-enforced": (
         edit(OPUS_KEY, OPUS_KEY.replace("\n", "\n      rpm: 10\n", 1)),
         edit(OPUS_KEY, OPUS_KEY.replace("\n", "\n      rpm: 10\n", 1))
-        + "router_settings:\n  enable_pre_call_checks: true\n", 6),
+        + "router_settings:\n  routing_strategy: usage-based-routing-v2\n", 6),
     "routing-strategy-unknown": (GOOD + "router_settings:\n  routing_strategy: round-robin\n",
                                  GOOD + "router_settings:\n  routing_strategy: least-busy\n",
                                  17),
@@ -128,6 +128,60 @@ def test_provider_key_patterns(secret, tmp_path):
 def test_wildcard_model_name_covers_claude_code(tmp_path):
     text = GOOD.replace("model_name: claude-haiku-5-5", "model_name: claude-*")
     assert "claude-code-models" not in [c for c, _ in codes(tmp_path, text)]
+
+
+RPM = edit(OPUS_KEY, OPUS_KEY.replace("\n", "\n      rpm: 10\n", 1))
+
+
+def test_pre_call_checks_do_not_silence_rpm_not_enforced(tmp_path):
+    """enable_pre_call_checks does not limit /v1/messages (tests/guides/test_enterprise_gateway
+    shows all requests through): the advice must not send readers there."""
+    found = validate_findings(tmp_path, RPM + "router_settings:\n  enable_pre_call_checks: true\n")
+    (rpm,) = [f for f in found if f.code == "rpm-not-enforced"]
+    assert "enable_pre_call_checks" not in rpm.fix and "usage-based-routing-v2" in rpm.fix
+
+
+def test_usage_based_routing_enforces_rpm(tmp_path):
+    """usage-based-routing-v2 counts rpm on /v1/messages too (test_usage_based_routing_limits
+    _claude_code in tests/guides/test_routing.py): no rpm-not-enforced there."""
+    for strategy in ("usage-based-routing-v2",):
+        text = RPM + f"router_settings:\n  routing_strategy: {strategy}\n"
+        assert "rpm-not-enforced" not in [c for c, _ in codes(tmp_path, text)], strategy
+
+
+BEDROCK = """\
+model_list:
+  - model_name: us.anthropic.claude-opus-5-5
+    litellm_params:
+      model: bedrock/us.anthropic.claude-opus-5-5
+  - model_name: us.anthropic.claude-sonnet-5-5
+    litellm_params:
+      model: bedrock/us.anthropic.claude-sonnet-5-5
+  - model_name: us.anthropic.claude-haiku-5-5
+    litellm_params:
+      model: bedrock/us.anthropic.claude-haiku-5-5
+general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+"""
+
+
+def test_bedrock_mode_config_is_not_asked_for_gateway_mode_names(tmp_path):
+    """A config for Claude Code's Bedrock mode publishes Bedrock ids, which is what that mode
+    requests: no warning; a note that the aliases need ANTHROPIC_DEFAULT_*_MODEL."""
+    found = validate_findings(tmp_path, BEDROCK)
+    assert [(f.severity, f.code) for f in found] == [("info", "claude-code-bedrock-aliases")]
+    assert "ANTHROPIC_DEFAULT_SONNET_MODEL" in found[0].fix
+    missing = BEDROCK.replace("us.anthropic.claude-sonnet-5-5\n    litellm",
+                              "team-sonnet\n    litellm")
+    (warning,) = [f for f in validate_findings(tmp_path, missing) if f.severity == "warning"]
+    assert warning.code == "claude-code-models" and "us.anthropic.claude-sonnet-5-5" in \
+        warning.message and "claude-opus-5-5," not in warning.message
+
+
+def validate_findings(tmp_path, text):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return validate(path, ENV)
 
 
 def test_claude_code_names_come_from_one_place():

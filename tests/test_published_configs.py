@@ -1,0 +1,202 @@
+"""Every published LiteLLM config, as a reader uses it: LiteLLM started on the file byte for
+byte, Claude Code connected the way its page says, an interactive session that sends a
+prompt, switches to `sonnet` and `haiku` with `/model` and prompts again. The gateway must
+answer none of Claude Code's model requests with a 4xx — the default model, both aliases
+and what Claude Code asks in the background (it names each session with the current model).
+And every published config passes the site's own validator, or its page shows why not.
+
+One gateway per config (the pool reuses it for the guide tests that share it)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import pytest
+
+import gateway_assistant
+from gateway_assistant import claude_code
+from tests.harness import captures
+from tests.harness.snippets import SNIPPETS, snippet
+
+QUICKSTART = ("quickstart/03-start-gateway.sh",)
+MULTI = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
+VERTEX = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
+GATEWAY_MODE = ("quickstart/06-connect-shell.sh",)
+NO_EXPERIMENTAL_BETAS = ("bedrock/05-disable-experimental-betas.sh",)
+
+
+@dataclass
+class Published:
+    start: tuple[str, ...]  # the start snippets its page names
+    connect: tuple[str, ...] = GATEWAY_MODE  # how its page connects Claude Code
+    settings: tuple[tuple[str, str], ...] = ()  # (level, settings snippet) its page places
+    providers: tuple[str, ...] = ("anthropic",)  # which stand-ins it needs
+
+
+CONFIGS = {
+    "quickstart/02-config.yaml": Published(QUICKSTART),
+    "bedrock/01-config.yaml": Published(
+        ("bedrock/02-start-gateway.sh",),
+        ("bedrock/03-connect.sh", *NO_EXPERIMENTAL_BETAS, "bedrock/07-model-ids.sh"),
+        providers=("bedrock",)),
+    "vertex/02-config.yaml": Published(VERTEX, (*GATEWAY_MODE, *NO_EXPERIMENTAL_BETAS),
+                                       providers=("vertex",)),
+    "multi-provider/01-config.yaml": Published(
+        MULTI, (*GATEWAY_MODE, *NO_EXPERIMENTAL_BETAS), providers=("anthropic", "bedrock",
+                                                                   "vertex")),
+    **{f"routing/{name}.yaml": Published(MULTI, (*GATEWAY_MODE, *NO_EXPERIMENTAL_BETAS),
+                                         providers=("anthropic", "bedrock", "vertex"))
+       for name in ("01-multi-region", "02-least-busy", "03-usage-based", "04-latency-based",
+                    "05-circular-fallback")},
+    "model-names/01-config.yaml": Published(
+        QUICKSTART, (), settings=(("project", "model-names/02-settings.json"),
+                                  ("local", "quickstart/06-connect-project-settings-local.json"))),
+    "enterprise/20-litellm-rate-limit.yaml": Published(QUICKSTART),
+}
+# Deliberately broken, to show what the validator finds: LiteLLM refuses to start on it.
+EXEMPT = {"gateway-assistant/01-config-with-mistakes.yaml": "LiteLLM refuses to start on it"}
+
+# 4xx answers that are not model requests and that Claude Code ignores: its preconnect
+# (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile
+# lookup (LiteLLM's pass-through refuses it without AWS-signed credentials).
+HARMLESS = (r"HEAD /api/hello ", r"GET /bedrock/inference-profiles")
+ACCESS_LINE = re.compile(r'"(?P<request>[A-Z]+ \S+) HTTP/1\.[01]" (?P<status>\d{3})')
+
+
+def test_every_published_litellm_config_is_listed():
+    published = {str(p.relative_to(SNIPPETS)) for p in SNIPPETS.glob("*/*.yaml")
+                 if "model_list" in p.read_text()}
+    assert published == set(CONFIGS) | set(EXEMPT)
+
+
+@pytest.fixture
+def stand_ins(request, provider, aws_gateway_env, google_gateway_env):
+    """The provider stand-ins, emptied, and the gateway environment that points at them."""
+    fakes = {"anthropic": request.getfixturevalue("upstream"),
+             "bedrock": request.getfixturevalue("bedrock"),
+             "vertex": request.getfixturevalue("vertex")}
+    env = {"ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env}
+    return fakes, env
+
+
+def model_requests(fakes) -> list[str]:
+    """The model each provider stand-in was asked for, in the order they arrived there."""
+    names = []
+    for r in fakes["anthropic"].received("POST", r"/v1/messages$"):
+        names.append(r.json["model"])
+    for r in fakes["bedrock"].received("POST", r"^/model/"):
+        names.append(r.path.split("/")[2])
+    for r in fakes["vertex"].received("POST", r"Predict$"):
+        names.append(r.path.rsplit("/", 1)[1].split(":")[0])
+    return names
+
+
+def keys(screen, *typed: str) -> None:
+    subprocess.run([*screen.tmux, "send-keys", "-t", "0", *typed], check=True)
+
+
+def switch_model(screen, alias: str, shown: str) -> None:
+    """`/model <alias>`; a conversation under way asks to confirm (its first answer: Yes)."""
+    keys(screen, f"/model {alias}", "Enter")
+    on = screen.wait(rf"Switch model\?|Set model to {shown}")
+    if "Switch model?" in on:
+        keys(screen, "Enter")
+        screen.wait(rf"Set model to {shown}")
+
+
+def answered(screen, count: int) -> None:
+    """Wait until the `count`-th prompt has its answer, or its error, on the screen."""
+    screen.wait(r"(?s)" + r".*".join([r"(● pong|API Error)"] * count))
+
+
+@pytest.mark.parametrize("rel", CONFIGS)
+def test_interactive_session_gets_no_4xx_from_the_published_config(rel, gateways, stand_ins,
+                                                                    terminal):
+    setup = CONFIGS[rel]
+    fakes, env = stand_ins
+    gw = gateways.get(setup.start, {"config.yaml": rel}, env=env)
+    seen_before = len(gw.log().splitlines())
+    for level, settings in setup.settings:
+        terminal.settings(level, settings)
+    terminal.seed_first_run()
+    with terminal.session(*setup.connect, "quickstart/09-status.sh", timeout=60) as screen:
+        keys(screen, "Reply with the word pong", "Enter")
+        answered(screen, 1)
+        switch_model(screen, "sonnet", "Sonnet")
+        keys(screen, "Reply with the word pong", "Enter")
+        answered(screen, 2)
+        switch_model(screen, "haiku", "Haiku")
+        keys(screen, "Reply with the word pong", "Enter")
+        answered(screen, 3)
+    log = gw.log().splitlines()[seen_before:]
+    answers = [m.groupdict() for line in log if (m := ACCESS_LINE.search(line))]
+    refused = [a for a in answers if a["status"].startswith("4")
+               and not any(re.match(h, a["request"]) for h in HARMLESS)]
+    assert not refused, "\n".join(f"{a['request']} {a['status']}" for a in answers)
+    print(rel, [f"{a['request']} {a['status']}" for a in answers], model_requests(fakes))
+    asked = model_requests(fakes)
+    assert len(asked) >= 6, asked  # three prompts, each with its session-title request
+
+
+# -- The site passes its own validator ----------------------------------------------------
+
+# What the start scripts export (the validator checks that os.environ/ names are set).
+GATEWAY_SHELL = {"GATEWAY_MASTER_KEY": "sk-litellm-change-me",
+                 "ANTHROPIC_API_KEY": "sk-ant-your-anthropic-key", "AWS_REGION_NAME": "us-east-1",
+                 "VERTEX_PROJECT": "my-gcp-project", "VERTEX_LOCATION": "us-east5",
+                 "VERTEX_API_BASE": "https://us-east5-aiplatform.googleapis.com"}
+# Findings that stand, each shown on its page with the reason (capture name -> why).
+STANDS = {
+    "model-names/01-config.yaml": ("model-names/validate.console",
+                                   "claude-code-models: the page maps the aliases"),
+    "routing/05-circular-fallback.yaml": ("routing/validate-circular.console",
+                                          "fallback-cycle: the page shows the trap"),
+    "enterprise/20-litellm-rate-limit.yaml": ("enterprise/validate-rate-limit.console",
+                                              "rpm-not-enforced: the page shows that it is not"),
+    "gateway-assistant/01-config-with-mistakes.yaml": (None, "the reference page shows it"),
+}
+
+
+@pytest.mark.parametrize("rel", [*CONFIGS, *EXEMPT])
+def test_published_config_passes_the_validator(rel, terminal):
+    """`gateway-assistant validate` (this checkout's, as `pip install .` installs it) on each
+    published config, where LiteLLM starts: it passes, or its page shows what it finds."""
+    launcher = terminal.home / "bin" / "gateway-assistant"
+    launcher.parent.mkdir()
+    launcher.write_text(f"#!/bin/sh\nPYTHONPATH={gateway_assistant.__path__[0]}/.. "
+                        f'exec {sys.executable} -m gateway_assistant "$@"\n')
+    launcher.chmod(0o755)
+    terminal.env.update(GATEWAY_SHELL, PATH=f"{launcher.parent}:{terminal.env['PATH']}")
+    shutil.copyfile(snippet(rel), terminal.project / "config.yaml")
+    result = terminal.run("gateway-assistant/02-validate.sh")
+    assert "Traceback" not in result.output
+    if rel not in STANDS:
+        assert result.code == 0, result.output
+        return
+    capture, _why = STANDS[rel]
+    assert result.code == 1, result.output
+    if capture:
+        captures.check(capture, captures.console(
+            snippet("gateway-assistant/02-validate.sh").read_text(), result.stdout))
+
+
+def test_bedrock_mode_aliases_ask_for_older_ids(gateways, stand_ins, terminal):
+    """Without bedrock/07-model-ids.sh, Bedrock mode's aliases name older Bedrock ids (the
+    ones the validator warns about); the gateway refuses them as unpublished."""
+    setup = CONFIGS["bedrock/01-config.yaml"]
+    fakes, env = stand_ins
+    gw = gateways.get(setup.start, {"config.yaml": "bedrock/01-config.yaml"}, env=env)
+    seen_before = len(gw.log().splitlines())
+    connect = " && ".join(f"source {snippet(s)}" for s in setup.connect[:-1])
+    for alias in claude_code.BEDROCK_ALIASES:
+        terminal.sh(f'{connect} && claude -p --model {alias} "Reply with the word pong"')
+    asked = [unquote(m["request"]) for line in gw.log().splitlines()[seen_before:]
+             if (m := ACCESS_LINE.search(line)) and "/invoke" in m["request"]]
+    for model in claude_code.BEDROCK_ALIASES.values():
+        assert any(f"/bedrock/model/{model}/" in a for a in asked), asked
+    assert not model_requests(fakes), "the gateway refused them; Bedrock never saw them"
