@@ -84,6 +84,8 @@ def install_all() -> None:
                    NPM_CONFIG_PREFIX=str(work / "npm-global"), NPM_CONFIG_UPDATE_NOTIFIER="false",
                    NPM_CONFIG_FUND="false", NPM_CONFIG_AUDIT="false")
     _install("claude-code", CLAUDE_INSTALL, npm_env)
+    from . import oidc_idp  # the IdP stand-in of the apps-gateway guides (a harness install)
+    oidc_idp.install()
 
 
 def _find(kind: str, rel: str, pattern: str) -> Path:
