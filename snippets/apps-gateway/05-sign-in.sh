@@ -1,1 +1,0 @@
-claude auth login
