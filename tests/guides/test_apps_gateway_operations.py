@@ -13,7 +13,7 @@ import urllib.request
 import yaml
 
 from tests.harness import anthropic_wire, apps_gateway, captures
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.expect import claude_replied, upstream_messages
 from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
 
@@ -144,12 +144,14 @@ def test_idp_down_at_boot_fails_boot(apps_gateway_world, idp):
     captures.check("apps-gateway/boot-idp-down.txt", refusal(log))
 
 
-def test_idp_down_at_sign_in(apps_gw, idp):
+def test_idp_down_at_sign_in(apps_gw, idp, developers, upstream):
     """The IdP goes down after the gateway booted: a developer's sign-in ends on this page
     after the code is entered; when the IdP is back, signing in works again."""
     from tests.harness import browser
+    alice = developers.get("alice")
     idp.stop()
     try:
+        claude_replied(alice.run(FIRST_REQUEST), "pong")  # signed in already: unaffected
         form = urllib.parse.urlencode({"client_id": "claude-code",
                                        "surface": "claude_code"}).encode()
         with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
@@ -184,3 +186,11 @@ def test_postgres_down_mid_session_and_back(apps_gw, developers, postgres_server
         postgres_server.start()
     claude_replied(alice.run(FIRST_REQUEST), "pong")
     assert apps_gateway.get(apps_gw, "/readyz")[0] == 200
+
+
+def test_protocol_is_served_by_the_gateway(apps_gw):
+    """GET /protocol: the gateway's own description of its contract with Claude Code."""
+    status, text = apps_gateway.get(apps_gw, "/protocol")
+    assert status == 200 and text.startswith("# Claude Code gateway protocol"), text[:200]
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    captures.check("apps-gateway/protocol-sections.txt", "\n".join(sections))

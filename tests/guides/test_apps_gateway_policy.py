@@ -6,6 +6,8 @@ the real browser; the IdP's groups decide: alice is in `engineering`, bob in `co
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
 import urllib.request
 
 import pytest
@@ -109,6 +111,17 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
     bob = developers.get("bob")
     bob_token = token(bob)
     world = {"GATEWAY_ADMIN_KEY": ADMIN_KEY}
+    req = urllib.request.Request(
+        f"{policy_gw.url}/v1/organizations/spend_limits", method="POST",
+        headers={"x-api-key": ADMIN_KEY, "content-type": "application/json"},
+        data=json.dumps({"scope": {"type": "user", "user_id": "bob"}, "amount": "0.01",
+                         "period": "monthly"}).encode())
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        raise AssertionError("a fractional-cent amount was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400
+        assert "must be a whole-number decimal string of cents" in e.read().decode()
     result = bob.sh(f"export GATEWAY_ADMIN_KEY={ADMIN_KEY}\nsource {snippet(SPEND_LIMIT)}")
     limit = json.loads(result.stdout)
     captures.check("apps-gateway/spend-limit-created.json", json.dumps(
@@ -128,8 +141,10 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
         upstream.reset()
         failed = bob.run(FIRST_REQUEST)
         claude_failed_with(failed, "spend limit reached")
+        assert re.search(r"resets \w+ 1, \d{4}, 12am \(UTC\)", failed.output), failed.output
+        shown = re.sub(r"resets \w+ 1, \d{4}", "resets <Month> 1, <year>", failed.output)
         captures.check("apps-gateway/spend-limit-reached.txt", captures.console(
-            snippet(FIRST_REQUEST).read_text(), failed.output))
+            snippet(FIRST_REQUEST).read_text(), shown))
         assert upstream_messages(upstream) == []
         (blocked, *_) = apps_gateway.events(policy_gw, "spend.blocked")
         assert blocked["sub"] == "bob" and blocked["cause"] == "over_limit", blocked
