@@ -82,7 +82,8 @@ def test_each_request_is_logged_with_identity_model_and_status(apps_gw, develope
     assert "Say hello" not in apps_gw.log()  # the prompt is not logged
     assert apps_gateway.UPSTREAM_KEY not in apps_gw.log()
     shown = {k: ("…" if k in ("ts", "request_id", "ms") else v) for k, v in event.items()}
-    captures.check("apps-gateway/log-inference.json", json.dumps(shown, indent=2, ensure_ascii=False))
+    captures.check("apps-gateway/log-inference.json",
+                   json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 def test_failover_to_the_second_upstream(apps_gateway_world, developers, upstream):

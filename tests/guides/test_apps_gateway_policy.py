@@ -129,14 +129,13 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
         indent=2))
     assert limit["amount"] == "1" and limit["scope"] == {"type": "user", "user_id": "bob"}
     try:
-        spent = 0
-        for spent in range(1, 400):  # each fake answer costs a fraction of a cent
+        spent, status, body = 0, 200, ""
+        while status == 200 and spent < 400:  # each fake answer costs a fraction of a cent
+            spent += 1
             status, body = apps_gateway.get(
                 policy_gw, "/v1/messages", bob_token, method="POST", body={
                     "model": "claude-sonnet-4-6", "max_tokens": 16,
                     "messages": [{"role": "user", "content": "hi"}]})
-            if status != 200:
-                break
         assert status == 429, (status, body)
         upstream.reset()
         failed = bob.run(FIRST_REQUEST)

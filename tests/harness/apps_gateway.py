@@ -14,9 +14,9 @@ import json
 import re
 import subprocess
 import time
-from dataclasses import dataclass, field
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import components
@@ -105,8 +105,8 @@ def _keys(screen, *keys: str) -> None:
     subprocess.run([*screen.tmux, "send-keys", "-t", "0", *keys], check=True)
 
 
-SETTINGS_FILE = re.compile(r"\(/\S*?/\.claude/\s*settings\.json\),?\s+not from\s+your organization's"
-                           r"\s+managed settings\.", re.S)
+SETTINGS_FILE = re.compile(r"\(/\S*?/\.claude/\s*settings\.json\),?\s+not from\s+"
+                           r"your organization's\s+managed settings\.", re.S)
 
 
 def login_part(screen_text: str) -> str:
