@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 
@@ -195,3 +196,65 @@ def test_protocol_is_served_by_the_gateway(apps_gw):
     assert status == 200 and text.startswith("# Claude Code gateway protocol"), text[:200]
     sections = [line for line in text.splitlines() if line.startswith("## ")]
     captures.check("apps-gateway/protocol-sections.txt", "\n".join(sections))
+
+
+def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, developers,
+                                                       upstream):
+    """The relay: Claude Code's OTLP metrics and logs go to the gateway, which forwards them to
+    the collector (the recording stand-in) with the developer's identity stamped on; the
+    prompt and the upstream key are not in them."""
+    from tests.harness import otlp
+    collector = otlp.Collector().start()
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/12-gateway-telemetry.yaml"},
+                            {**apps_gateway_world, "OTLP_COLLECTOR_URL": collector.url})
+    try:
+        alice = developers.get("alice")
+        claude_replied(alice.run(FIRST_REQUEST), "pong")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (collector.received("metrics")
+                                                   and collector.received("logs")):
+            time.sleep(0.2)
+        metrics, logs = collector.received("metrics"), collector.received("logs")
+        assert metrics and logs, [e.path for e in collector.exports]
+        seen = [s for e in metrics + logs for s in e.strings()]
+        pairs = dict(zip(seen, seen[1:]))
+        assert pairs["identity.source"] == "gateway-oidc"
+        assert pairs["user.email"] == "alice@example.com"
+        assert pairs["user.groups"] == "engineering"
+        assert "claude_code.token.usage" in seen and "claude_code.cost.usage" in seen
+        assert not any("Say hello" in s for s in seen)
+        token = json.loads(apps_gateway.credentials(alice).read_text())["enterpriseGateway"]["jwt"]
+        for e in collector.exports:
+            assert token not in json.dumps(e.headers) and token.encode() not in e.body
+            assert apps_gateway.UPSTREAM_KEY.encode() not in e.body
+        names = ["claude_code.api_request", "claude_code.cost.usage",
+                 "claude_code.token.usage", "claude_code.user_prompt"]
+        assert set(names) <= set(seen), sorted({s for s in seen if s.startswith("claude_code.")})
+        summary = (f"signals: {', '.join(sorted({e.path for e in collector.exports}))}\n"
+                   f"content-type: {metrics[0].content_type}\n"
+                   f"identity.source: {pairs['identity.source']}\n"
+                   f"user.email: {pairs['user.email']}\n"
+                   f"user.groups: {pairs['user.groups']}\n"
+                   f"among the names: {', '.join(names)}\n"
+                   f"prompt text present: False\n")
+        print(summary)
+        captures.check("apps-gateway/telemetry-summary.txt", summary)
+    finally:
+        gw.stop()
+        collector.stop()
+
+
+def test_telemetry_without_public_url_warns(apps_gateway_world, tmp_path):
+    """Without listen.public_url the gateway still boots, and says why no client will export."""
+    config = yaml.safe_load(snippet("apps-gateway/12-gateway-telemetry.yaml").read_text())
+    del config["listen"]["public_url"]
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    gw = apps_gateway.start({"gateway.yaml": path},
+                            {**apps_gateway_world, "OTLP_COLLECTOR_URL": "http://127.0.0.1:4318"})
+    try:
+        (warning,) = [line for line in gw.log().splitlines() if "telemetry.forward_to" in line]
+    finally:
+        gw.stop()
+    captures.check("apps-gateway/telemetry-no-public-url.txt",
+                   re.sub(r"^\[gateway\] \S+ ", "", warning))
