@@ -172,3 +172,57 @@ def test_offboarded_user_cannot_sign_in_again(policy_gw, idp, tmp_path):
     finally:
         idp.restore()
     assert oidc_idp.USERS["bob"]["groups"] == ["contractors"]
+
+
+PUBLIC_IP = "198.51.100.7"  # TEST-NET-2: a public address, added to this namespace's lo only
+
+
+def _login_to(terminal, url: str) -> str:
+    """/login against a gateway URL a developer's settings name; the screen after Enter."""
+    import subprocess
+    import time
+    (terminal.home / ".claude").mkdir(parents=True, exist_ok=True)
+    (terminal.home / ".claude" / "settings.json").write_text(json.dumps(
+        {"forceLoginMethod": "gateway", "forceLoginGatewayUrl": url}))
+    terminal.seed_first_run()
+    with terminal.session("apps-gateway/05-start-claude.sh", timeout=40) as screen:
+        screen.type("/login", "Enter to connect")
+        subprocess.run([*screen.tmux, "send-keys", "-t", "0", "Enter"], check=True)
+        shown = screen.wait(r"✘")
+        time.sleep(0.2)
+    return apps_gateway.login_part(shown)
+
+
+def test_public_gateway_address_is_refused_at_login(apps_gateway_world, tmp_path):
+    """The production gateway.yaml with TLS, reached at a public address (added to the test
+    namespace's loopback, so nothing leaves the machine): /login refuses it before any
+    sign-in; over plain http it refuses any host but localhost."""
+    import subprocess
+
+    from tests.harness import tls
+    from tests.harness.terminal import Terminal
+    subprocess.run(["ip", "addr", "add", f"{PUBLIC_IP}/32", "dev", "lo"], check=True)
+    try:
+        cert, key = tls.corp().issue(tmp_path / "tls", PUBLIC_IP, "localhost")
+        ca = tls.corp().write_ca(tmp_path / "corp-ca.pem")
+        config = yaml.safe_load(snippet("apps-gateway/32-gateway-production.yaml").read_text())
+        config["listen"]["tls"] = {"cert": str(cert), "key": str(key)}
+        config["listen"]["public_url"] = f"https://{PUBLIC_IP}:8080"
+        path = tmp_path / "gateway.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        gw = apps_gateway.AppsGateway(apps_gateway.START, {"gateway.yaml": path}, 8080,
+                                      apps_gateway_world, tls_ca=ca)
+        gw.launch()
+        try:
+            https = _login_to(Terminal(tmp_path / "a", env={"NODE_EXTRA_CA_CERTS": str(ca)}),
+                              f"https://{PUBLIC_IP}:8080")
+            plain = _login_to(Terminal(tmp_path / "b"), f"http://{PUBLIC_IP}:8080")
+        finally:
+            gw.stop()
+    finally:
+        subprocess.run(["ip", "addr", "del", f"{PUBLIC_IP}/32", "dev", "lo"], check=False)
+    assert "private network" in https and "public" in https, https
+    assert "must use https://" in plain, plain
+    assert not apps_gateway.events(gw, "device.authorize"), "no sign-in may start"
+    captures.check("apps-gateway/login-public-address.txt", https)
+    captures.check("apps-gateway/login-plain-http.txt", plain)
