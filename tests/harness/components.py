@@ -118,6 +118,8 @@ def install_all() -> None:
     _install("claude-code", CLAUDE_INSTALL, npm_env)
     from . import tool_install  # the site's own tool, per tested Python
     tool_install.install_all()
+    from . import oidc_idp  # the IdP stand-in of the apps-gateway guides (a harness install)
+    oidc_idp.install()
 
 
 def _find(kind: str, rel: str, pattern: str) -> Path:

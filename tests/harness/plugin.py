@@ -142,3 +142,70 @@ def google_gateway_env(vertex_provider, tmp_path_factory):
         "client_id": "000000000000000000000",
         "token_uri": vertex_provider.url + "/token"}))
     return {"VERTEX_API_BASE": vertex_provider.url, "HOME": str(home)}
+
+
+# -- Claude apps gateway's world: PostgreSQL, the company IdP (apps-gateway guides) ------------
+
+@pytest.fixture(scope="session")
+def postgres_server(isolated):
+    """A throwaway PostgreSQL 15 cluster on 127.0.0.1:5432 for the whole session."""
+    from . import postgres
+    why = postgres.why_unavailable()
+    if why:
+        pytest.skip(why)
+    pg = postgres.Postgres().start()
+    yield pg
+    pg.remove()
+
+
+@pytest.fixture(scope="session")
+def idp(isolated):
+    """The company IdP stand-in (oidc-provider) on localhost:9000, users alice and bob."""
+    from . import oidc_idp
+    why = oidc_idp.why_unavailable()
+    if why:
+        pytest.skip(why)
+    server = oidc_idp.IdP().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def apps_gateway_world(postgres_server, idp, provider):
+    """The environment a published gateway.yaml resolves its ${VAR}s from, here."""
+    from . import apps_gateway
+    return apps_gateway.world(idp, postgres_server, provider.url)
+
+
+@pytest.fixture
+def apps_gw(apps_gateway_world, upstream):
+    """The tutorial's gateway (apps-gateway/01-gateway.yaml) on localhost:8080, per test
+    (it boots in well under a second)."""
+    from . import apps_gateway
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/01-gateway.yaml"},
+                            apps_gateway_world)
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="session")
+def developers(tmp_path_factory, isolated):
+    """Signed-in developers, one terminal (HOME) each, signed in once per session through
+    the real browser against whichever gateway is running on localhost:8080:
+    `developers.get("alice")` returns the Terminal; `.sign_ins[user]` what it showed."""
+    from . import apps_gateway
+
+    class Developers:
+        def __init__(self):
+            self.terminals, self.sign_ins = {}, {}
+
+        def get(self, user: str) -> Terminal:
+            if user not in self.terminals:
+                t = Terminal(tmp_path_factory.mktemp(f"dev-{user}"))
+                t.settings("user", "apps-gateway/04-developer-settings.json")
+                t.seed_first_run()
+                self.sign_ins[user] = apps_gateway.sign_in(t, user)
+                self.terminals[user] = t
+            return self.terminals[user]
+
+    return Developers()

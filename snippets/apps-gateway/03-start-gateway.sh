@@ -1,0 +1,1 @@
+claude gateway --config gateway.yaml

@@ -1,0 +1,1 @@
+claude -p "Say hello in five words."

@@ -1,0 +1,165 @@
+"""Tutorial: Claude apps gateway, from zero to a signed-in developer
+(docs/tutorials/claude-apps-gateway.md). The pinned `claude` binary runs the gateway on the
+published gateway.yaml; PostgreSQL 15 from Debian; the company IdP is oidc-provider; the
+developer signs in with interactive /login and the device page in headless Chromium; the
+provider fake stands in for api.anthropic.com and records what reaches it."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import statistics
+import time
+import urllib.request
+
+from tests.harness import apps_gateway, captures
+from tests.harness.expect import claude_replied, upstream_messages
+from tests.harness.snippets import snippet
+
+FIRST_REQUEST = "apps-gateway/06-first-request.sh"
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+
+
+def log_lines(text: str) -> str:
+    """The gateway's log with what varies per run masked: timestamps, ids, the config hash."""
+    text = ISO_TIME.sub("…", text)
+    # sha256 is over the config as resolved, so it changes with the environment's values
+    text = re.sub(r'"sha256":"[0-9a-f]+"', '"sha256":"…"', text)
+    return re.sub(r'"request_id":"[^"]+"', '"request_id":"…"', text)
+
+
+def test_environment_snippet_sets_every_reference(terminal):
+    """Sourced as the page says, 02-gateway-env.sh sets exactly the variables gateway.yaml
+    references, with values of the shape the gateway's schema wants."""
+    result = terminal.sh(f"source {snippet('apps-gateway/02-gateway-env.sh')}\nenv")
+    assert result.code == 0, result.output
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    referenced = set(re.findall(r"\$\{(\w+)\}", snippet("apps-gateway/01-gateway.yaml")
+                                .read_text()))
+    assert referenced <= set(env), referenced - set(env)
+    assert len(env["GATEWAY_JWT_SECRET"]) >= 32
+    assert env["DATABASE_URL"].startswith("postgresql://")
+    assert env["OIDC_ISSUER"].startswith("https://")
+
+
+def test_gateway_boots_and_answers_its_probes(apps_gw):
+    """Boot log, /healthz and /readyz with no token."""
+    for path, body in (("/healthz", "ok"), ("/readyz", "ready")):
+        status, text = apps_gateway.get(apps_gw, path)
+        assert (status, text.strip()) == (200, body), (path, status, text)
+    boot = [line for line in apps_gw.log().splitlines() if "migration" not in line]
+    captures.check("apps-gateway/boot.txt", log_lines("\n".join(boot)))
+
+
+def test_gateway_boot_time(apps_gateway_world, upstream):
+    """Median boot time (start to /healthz 200) over five boots on an initialised database."""
+    seconds = []
+    for _ in range(5):
+        gw = apps_gateway.start({"gateway.yaml": "apps-gateway/01-gateway.yaml"},
+                                apps_gateway_world)
+        seconds.append(gw.booted)
+        gw.stop()
+    median = statistics.median(seconds)
+    print(f"gateway boot: median {median:.2f} s over {len(seconds)} boots")
+    assert median < 5, seconds
+
+
+def test_developer_signs_in_through_the_idp(apps_gw, developers):
+    """/login with the URL the settings name, the trust prompt, the device page, the IdP's
+    sign-in page: what the developer sees at each step."""
+    developers.get("alice")
+    seen = developers.sign_ins["alice"]
+    captures.check("apps-gateway/login-gateway.txt", seen.screens["gateway"])
+    captures.check("apps-gateway/login-trust.txt", seen.screens["trust"])
+    captures.check("apps-gateway/login-code.txt", seen.screens["code"])
+    captures.check("apps-gateway/device-page.txt", seen.pages["device"])
+    captures.check("apps-gateway/idp-page.txt", seen.pages["idp"])
+    captures.check("apps-gateway/signed-in-page.txt", seen.pages["after"])
+    captures.check("apps-gateway/login-connected.txt", seen.screens["connected"])
+    print(f"sign-in: {seen.seconds:.1f} s from /login to Connected")
+    assert seen.seconds < 30, seen.seconds
+    minted = apps_gateway.events(apps_gw, "session.mint")
+    assert minted and minted[-1]["email"] == "alice@example.com", apps_gw.log()
+
+
+def test_token_is_stored_in_the_credentials_file(apps_gw, developers):
+    """~/.claude/.credentials.json, mode 0600: the gateway's own short-lived token and the
+    gateway's URL; no upstream key anywhere in the developer's HOME or environment."""
+    alice = developers.get("alice")
+    path = apps_gateway.credentials(alice)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    stored = json.loads(path.read_text())
+    entry = stored["enterpriseGateway"]
+    assert entry["url"] == "http://localhost:8080"
+    assert not any("refresh" in k.lower() for k in entry), entry
+    claims = json.loads(_b64(entry["jwt"].split(".")[1]))
+    assert claims["email"] == "alice@example.com" and claims["groups"] == ["engineering"]
+    assert claims["exp"] - claims["iat"] == 3600  # session.ttl_hours: 1
+    for f in alice.home.rglob("*"):
+        if f.is_file():
+            assert apps_gateway.UPSTREAM_KEY not in f.read_text(errors="ignore"), f
+    assert not any(k.startswith("ANTHROPIC") for k in alice.env), alice.env
+    summary = (f"mode {oct(stat.S_IMODE(path.stat().st_mode))[2:].zfill(4)}\n"
+               f"top-level keys: {', '.join(sorted(stored))}\n"
+               f"enterpriseGateway keys: {', '.join(sorted(entry))}\n"
+               f"token claims: {', '.join(sorted(claims))}\n"
+               f"token lifetime: {(claims['exp'] - claims['iat']) // 60} minutes\n")
+    captures.check("apps-gateway/credentials-summary.txt", summary)
+
+
+def test_first_request_reaches_the_upstream_with_the_gateway_key(apps_gw, developers,
+                                                                  upstream):
+    alice = developers.get("alice")
+    result = alice.run(FIRST_REQUEST)
+    claude_replied(result, "pong")
+    captures.check("apps-gateway/first-request.txt", captures.console(
+        snippet(FIRST_REQUEST).read_text(), result.stdout))
+    (sent,) = upstream_messages(upstream)
+    token = json.loads(apps_gateway.credentials(alice).read_text())["enterpriseGateway"]["jwt"]
+    assert sent.headers["x-api-key"] == apps_gateway.UPSTREAM_KEY
+    assert token not in json.dumps(sent.headers)
+    assert "authorization" not in sent.headers
+    assert sent.headers["user-agent"].endswith(" cc-gateway/2.1.330"), sent.headers
+    assert sent.json["model"] == "claude-opus-4-7"  # the default model through the gateway
+    summary = (f"x-api-key: {sent.headers['x-api-key']}\n"
+               f"authorization: {'(absent)' if 'authorization' not in sent.headers else '?'}\n"
+               f"user-agent: {sent.headers['user-agent']}\n"
+               f"model: {sent.json['model']}\n"
+               f"developer's token present: {token in json.dumps(sent.headers)}\n")
+    captures.check("apps-gateway/upstream-view.txt", summary)
+    (event,) = apps_gateway.events(apps_gw, "inference")
+    assert event["email"] == "alice@example.com" and event["status"] == 200, event
+
+
+def test_request_overhead(apps_gw, developers, upstream, terminal):
+    """Median `claude -p` wall time through the gateway against the same CLI straight at the
+    fake with a key (interleaved runs): what the gateway adds per request, here."""
+    alice = developers.get("alice")
+    direct = terminal
+    direct.env.update({"ANTHROPIC_BASE_URL": upstream.url, "ANTHROPIC_API_KEY": "sk-direct"})
+    via, straight = [], []
+    for _ in range(5):
+        t = time.monotonic()
+        claude_replied(alice.run(FIRST_REQUEST), "pong")
+        via.append(time.monotonic() - t)
+        t = time.monotonic()
+        claude_replied(direct.run(FIRST_REQUEST), "pong")
+        straight.append(time.monotonic() - t)
+    ms = [e["ms"] for e in apps_gateway.events(apps_gw, "inference")]
+    print(f"claude -p: median {statistics.median(via):.3f} s through the gateway, "
+          f"{statistics.median(straight):.3f} s direct; gateway-logged ms median "
+          f"{statistics.median(ms)}")
+    assert len(ms) == 5
+    assert statistics.median(ms) < 50, ms  # the gateway's own time per request
+    assert statistics.median(via) - statistics.median(straight) < 1.0, (via, straight)
+
+
+def _b64(part: str) -> str:
+    import base64
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+
+def test_healthz_needs_no_token(apps_gw):
+    with urllib.request.urlopen(apps_gw.url + "/healthz", timeout=5) as r:
+        assert r.status == 200

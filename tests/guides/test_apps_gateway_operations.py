@@ -1,0 +1,260 @@
+"""How-to: operating Claude apps gateway (docs/how-to/apps-gateway-operations.md): boot
+failures and their field-level errors, probes, what is logged per request, failover between
+two upstreams, session-secret rotation, the IdP or PostgreSQL down. Real gateway, real
+PostgreSQL, real IdP, real Claude Code; the provider fakes record what reaches them."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+
+import yaml
+
+from tests.harness import anthropic_wire, apps_gateway, captures
+from tests.harness.expect import claude_replied, upstream_messages
+from tests.harness.provider_fake import serving
+from tests.harness.snippets import snippet
+
+TUTORIAL = "apps-gateway/01-gateway.yaml"
+FIRST_REQUEST = "apps-gateway/06-first-request.sh"
+PROBES = "apps-gateway/22-probes.sh"
+
+
+def variant(tmp_path, change) -> dict:
+    """The tutorial's gateway.yaml with one change a team might really make."""
+    config = yaml.safe_load(snippet(TUTORIAL).read_text())
+    change(config)
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return {"gateway.yaml": path}
+
+
+def refusal(log: str) -> str:
+    """What the gateway prints when it refuses to boot: from its `claude gateway:` line on."""
+    lines = log.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("claude gateway:")), None)
+    assert start is not None, log
+    return "\n".join(lines[start:]) + "\n"
+
+
+def test_unknown_key_fails_boot(apps_gateway_world, tmp_path):
+    files = variant(tmp_path, lambda c: c["session"].update(ttl_hour=1))
+    log = apps_gateway.boot_failure(files, apps_gateway_world)
+    assert "ttl_hour" in log
+    captures.check("apps-gateway/boot-unknown-key.txt", refusal(log))
+
+
+def test_missing_section_fails_boot(apps_gateway_world, tmp_path):
+    files = variant(tmp_path, lambda c: c.pop("store"))
+    log = apps_gateway.boot_failure(files, apps_gateway_world)
+    assert "store" in log
+    captures.check("apps-gateway/boot-missing-store.txt", refusal(log))
+
+
+def test_undefined_secret_reference_fails_boot(apps_gateway_world):
+    world = {k: v for k, v in apps_gateway_world.items() if k != "OIDC_CLIENT_SECRET"}
+    log = apps_gateway.boot_failure({"gateway.yaml": TUTORIAL}, world)
+    assert "OIDC_CLIENT_SECRET" in log
+    captures.check("apps-gateway/boot-undefined-secret.txt", refusal(log))
+
+
+def test_short_session_secret_fails_boot(apps_gateway_world):
+    log = apps_gateway.boot_failure({"gateway.yaml": TUTORIAL},
+                                    {**apps_gateway_world, "GATEWAY_JWT_SECRET": "too-short"})
+    captures.check("apps-gateway/boot-short-secret.txt", refusal(log))
+
+
+def test_probes(apps_gw, terminal):
+    result = terminal.run(PROBES)
+    assert result.code == 0 and result.stdout.split() == ["ok", "ready"], result.output
+    captures.check("apps-gateway/probes.txt", captures.console(
+        snippet(PROBES).read_text(), result.stdout))
+
+
+def test_each_request_is_logged_with_identity_model_and_status(apps_gw, developers):
+    alice = developers.get("alice")
+    claude_replied(alice.run(FIRST_REQUEST), "pong")
+    (event,) = apps_gateway.events(apps_gw, "inference")
+    assert event["email"] == "alice@example.com" and event["sub"] == "alice"
+    assert event["status"] == 200 and event["upstream"] == "anthropic" and event["model"]
+    assert "Say hello" not in apps_gw.log()  # the prompt is not logged
+    assert apps_gateway.UPSTREAM_KEY not in apps_gw.log()
+    shown = {k: ("…" if k in ("ts", "request_id", "ms") else v) for k, v in event.items()}
+    captures.check("apps-gateway/log-inference.json",
+                   json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+def test_failover_to_the_second_upstream(apps_gateway_world, developers, upstream):
+    """The primary refuses connections (nothing listens there): the request is answered by
+    the secondary, with the secondary's key."""
+    with serving(anthropic_wire.install) as secondary:
+        world = {**apps_gateway_world, "ANTHROPIC_UPSTREAM_URL": "http://127.0.0.1:9",
+                 "ANTHROPIC_SECONDARY_URL": secondary.url,
+                 "ANTHROPIC_SECONDARY_KEY": "sk-ant-secondary-key"}
+        gw = apps_gateway.start({"gateway.yaml": "apps-gateway/20-gateway-failover.yaml"}, world)
+        try:
+            result = developers.get("alice").run(FIRST_REQUEST)
+            claude_replied(result, "pong")
+            (sent,) = upstream_messages(secondary)
+            assert sent.headers["x-api-key"] == "sk-ant-secondary-key"
+            events = apps_gateway.events(gw, "inference")
+            print(json.dumps(events, indent=1))
+            assert events[-1]["upstream"] == "secondary", events
+            lines = [re.sub(r"^\[gateway\] \S+ ", "", line) for line in gw.log().splitlines()
+                     if "primary" in line or '"evt":"inference"' in line]
+            text = re.sub(r'"(ts|ms)":("[^"]*"|\d+)', r'"\1":"…"', "\n".join(lines))
+            captures.check("apps-gateway/failover-log.txt", text)
+        finally:
+            gw.stop()
+
+
+def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_world,
+                                                                developers, upstream):
+    alice = developers.get("alice")
+    new = "new-session-secret-change-me-0123456789"
+    rotated = {**apps_gateway_world, "GATEWAY_JWT_SECRET": new,
+               "GATEWAY_JWT_SECRET_PREVIOUS": apps_gateway.JWT_SECRET}
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/21-gateway-rotate-secret.yaml"},
+                            rotated)
+    try:
+        claude_replied(alice.run(FIRST_REQUEST), "pong")
+    finally:
+        gw.stop()
+    # Dropping the old secret too early: the token alice holds no longer verifies.
+    gw = apps_gateway.start({"gateway.yaml": TUTORIAL},
+                            {**apps_gateway_world, "GATEWAY_JWT_SECRET": new})
+    try:
+        failed = alice.run(FIRST_REQUEST)
+        print(failed.output)
+        assert failed.code != 0
+        captures.check("apps-gateway/old-secret-dropped.txt", captures.console(
+            snippet(FIRST_REQUEST).read_text(), failed.output))
+    finally:
+        gw.stop()
+
+
+def test_idp_down_at_boot_fails_boot(apps_gateway_world, idp):
+    """The gateway reads the IdP's discovery document at boot: with the IdP down it exits."""
+    idp.stop()
+    try:
+        log = apps_gateway.boot_failure({"gateway.yaml": TUTORIAL}, apps_gateway_world)
+    finally:
+        idp.start()
+    captures.check("apps-gateway/boot-idp-down.txt", refusal(log))
+
+
+def test_idp_down_at_sign_in(apps_gw, idp, developers, upstream):
+    """The IdP goes down after the gateway booted: a developer's sign-in ends on this page
+    after the code is entered; when the IdP is back, signing in works again."""
+    from tests.harness import browser
+    alice = developers.get("alice")
+    idp.stop()
+    try:
+        claude_replied(alice.run(FIRST_REQUEST), "pong")  # signed in already: unaffected
+        form = urllib.parse.urlencode({"client_id": "claude-code",
+                                       "surface": "claude_code"}).encode()
+        with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
+                                    timeout=10) as r:
+            grant = json.loads(r.read())
+        with browser.browser() as b:
+            page = b.new_page()
+            page.goto(grant["verification_uri"])
+            page.fill("input", grant["user_code"])
+            page.click("button")
+            page.wait_for_load_state()
+            shown = page.inner_text("body")
+        print(shown)
+        captures.check("apps-gateway/idp-down-page.txt", shown)
+    finally:
+        idp.start()
+
+
+def test_postgres_down_mid_session_and_back(apps_gw, developers, postgres_server, upstream):
+    alice = developers.get("alice")
+    claude_replied(alice.run(FIRST_REQUEST), "pong")
+    postgres_server.stop()
+    try:
+        status, body = apps_gateway.get(apps_gw, "/readyz")
+        print("readyz while down:", status, body)
+        failed = alice.run(FIRST_REQUEST)
+        print(failed.output)
+        captures.check("apps-gateway/postgres-down.txt", captures.console(
+            snippet(FIRST_REQUEST).read_text(), failed.output)
+            + f"\n# GET /readyz: {status} {body.strip()}\n")
+    finally:
+        postgres_server.start()
+    claude_replied(alice.run(FIRST_REQUEST), "pong")
+    assert apps_gateway.get(apps_gw, "/readyz")[0] == 200
+
+
+def test_protocol_is_served_by_the_gateway(apps_gw):
+    """GET /protocol: the gateway's own description of its contract with Claude Code."""
+    status, text = apps_gateway.get(apps_gw, "/protocol")
+    assert status == 200 and text.startswith("# Claude Code gateway protocol"), text[:200]
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    captures.check("apps-gateway/protocol-sections.txt", "\n".join(sections))
+
+
+def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, developers,
+                                                       upstream):
+    """The relay: Claude Code's OTLP metrics and logs go to the gateway, which forwards them to
+    the collector (the recording stand-in) with the developer's identity stamped on; the
+    prompt and the upstream key are not in them."""
+    from tests.harness import otlp
+    collector = otlp.Collector().start()
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/12-gateway-telemetry.yaml"},
+                            {**apps_gateway_world, "OTLP_COLLECTOR_URL": collector.url})
+    try:
+        alice = developers.get("alice")
+        claude_replied(alice.run(FIRST_REQUEST), "pong")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (collector.received("metrics")
+                                                   and collector.received("logs")):
+            time.sleep(0.2)
+        metrics, logs = collector.received("metrics"), collector.received("logs")
+        assert metrics and logs, [e.path for e in collector.exports]
+        seen = [s for e in metrics + logs for s in e.strings()]
+        pairs = dict(zip(seen, seen[1:]))
+        assert pairs["identity.source"] == "gateway-oidc"
+        assert pairs["user.email"] == "alice@example.com"
+        assert pairs["user.groups"] == "engineering"
+        assert "claude_code.token.usage" in seen and "claude_code.cost.usage" in seen
+        assert not any("Say hello" in s for s in seen)
+        token = json.loads(apps_gateway.credentials(alice).read_text())["enterpriseGateway"]["jwt"]
+        for e in collector.exports:
+            assert token not in json.dumps(e.headers) and token.encode() not in e.body
+            assert apps_gateway.UPSTREAM_KEY.encode() not in e.body
+        names = ["claude_code.api_request", "claude_code.cost.usage",
+                 "claude_code.token.usage", "claude_code.user_prompt"]
+        assert set(names) <= set(seen), sorted({s for s in seen if s.startswith("claude_code.")})
+        summary = (f"signals: {', '.join(sorted({e.path for e in collector.exports}))}\n"
+                   f"content-type: {metrics[0].content_type}\n"
+                   f"identity.source: {pairs['identity.source']}\n"
+                   f"user.email: {pairs['user.email']}\n"
+                   f"user.groups: {pairs['user.groups']}\n"
+                   f"among the names: {', '.join(names)}\n"
+                   f"prompt text present: False\n")
+        print(summary)
+        captures.check("apps-gateway/telemetry-summary.txt", summary)
+    finally:
+        gw.stop()
+        collector.stop()
+
+
+def test_telemetry_without_public_url_warns(apps_gateway_world, tmp_path):
+    """Without listen.public_url the gateway still boots, and says why no client will export."""
+    config = yaml.safe_load(snippet("apps-gateway/12-gateway-telemetry.yaml").read_text())
+    del config["listen"]["public_url"]
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    gw = apps_gateway.start({"gateway.yaml": path},
+                            {**apps_gateway_world, "OTLP_COLLECTOR_URL": "http://127.0.0.1:4318"})
+    try:
+        (warning,) = [line for line in gw.log().splitlines() if "telemetry.forward_to" in line]
+    finally:
+        gw.stop()
+    captures.check("apps-gateway/telemetry-no-public-url.txt",
+                   re.sub(r"^\[gateway\] \S+ ", "", warning))
