@@ -3,6 +3,8 @@ Loaded for every run through `-p tests.harness.plugin` in pyproject.toml."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from . import anthropic_wire, gateway, isolation, records
@@ -63,8 +65,9 @@ def upstream(provider):
 
 
 @pytest.fixture(scope="session")
-def gateways(isolated):
-    pool = gateway.GatewayPool()
+def gateways(isolated, request):
+    engine = request.getfixturevalue("docker_engine") if gateway.BACKEND == "container" else None
+    pool = gateway.GatewayPool(engine)
     yield pool
     pool.stop_all()
 
@@ -133,3 +136,23 @@ def google_gateway_env(vertex_provider, tmp_path_factory):
         "client_id": "000000000000000000000",
         "token_uri": vertex_provider.url + "/token"}))
     return {"VERTEX_API_BASE": vertex_provider.url, "HOME": str(home)}
+
+
+# -- A Docker engine and the images built offline (container backend, production guide) ----
+
+@pytest.fixture(scope="session")
+def docker_engine(isolated):
+    """dockerd in this test namespace, its images built (or found built) from the cache."""
+    from . import docker_engine as engines
+    from . import images
+    why = engines.why_not()
+    if why:
+        pytest.skip(f"no Docker engine can run here: {why}")
+    engine = engines.Engine().start()
+    os.environ["DOCKER_HOST"] = engine.host  # for testcontainers in this process only
+    try:
+        images.ensure(engine)
+        yield engine
+    finally:
+        os.environ.pop("DOCKER_HOST", None)
+        engine.stop()
