@@ -32,28 +32,23 @@ class GatewayFailed(RuntimeError):
     pass
 
 
-def docker_engine() -> str | None:
-    """None when a Docker engine answers, else why not (for the backend report)."""
-    if not shutil.which("docker"):
-        return "no docker CLI"
-    try:
-        r = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=10)
-    except subprocess.TimeoutExpired:
-        return "docker info timed out"
-    if r.returncode != 0:
-        lines = (r.stderr or r.stdout).strip().splitlines()
-        return "docker info failed: " + (lines[-1] if lines else f"exit {r.returncode}")
-    return None
+# Which backend runs every gateway of the session: GATEWAY_BACKEND=process (the default: the
+# pinned venv, as the quickstart runs it) or container (the same start snippets inside the
+# LiteLLM image, through testcontainers, on the harness's own Docker engine).
+BACKEND = os.environ.get("GATEWAY_BACKEND", "process")
+if BACKEND not in ("process", "container"):
+    raise ValueError(f"GATEWAY_BACKEND={BACKEND!r}: use process or container")
 
 
 def backend_report() -> str:
-    why_not = docker_engine()
-    if why_not is None:
-        # A container backend would publish ports outside the private network namespace the
-        # tests run in, so the process backend is used even then; say so rather than guess.
-        return "gateway backend: local process (a Docker engine answers, but the hermetic " \
-               "network namespace keeps the gateway in-process)"
-    return f"gateway backend: local process (container backend unavailable: {why_not})"
+    from . import docker_engine, images
+    why_not = docker_engine.why_not()
+    if BACKEND == "container":
+        return (f"gateway backend: container ({images.LITELLM_IMAGE} built offline, "
+                "testcontainers, dockerd in the test namespace; GATEWAY_BACKEND=container)")
+    other = ("GATEWAY_BACKEND=container selects containers" if why_not is None
+             else f"container backend unavailable: {why_not}")
+    return f"gateway backend: local process (GATEWAY_BACKEND=process; {other})"
 
 
 @dataclass
@@ -101,7 +96,17 @@ class Gateway:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **self.env,
         }
-        script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in self.start)
+        self._spawn(env)
+        self._wait_live()
+        # Live: the start snippets ran and the server loaded the files it was given.
+        ran(*self.start, *(src for src in self.files.values() if not isinstance(src, Path)))
+        return self
+
+    def _script(self, snippet_path) -> str:
+        return "\n".join(f"source {shlex.quote(str(snippet_path(s)))}" for s in self.start)
+
+    def _spawn(self, env: dict[str, str]) -> None:
+        script = self._script(snippet)
         argv = ["bash", "-c", script]
         if self.hosts:  # unshare execs in place: the PID (and process group) stay the same
             hosts = self.workdir / "hosts"
@@ -114,17 +119,16 @@ class Gateway:
                 argv, cwd=self.workdir, env=env,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
-        self._wait_live()
-        # Live: the start snippets ran and the server loaded the files it was given.
-        ran(*self.start, *(src for src in self.files.values() if not isinstance(src, Path)))
-        return self
+
+    def _exit_code(self) -> int | None:
+        return self.proc.poll()
 
     def _wait_live(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if (code := self._exit_code()) is not None:
                 raise GatewayFailed(
-                    f"gateway exited with {self.proc.returncode} before it was live:\n"
+                    f"gateway exited with {code} before it was live:\n"
                     + tail(self.log()))
             try:
                 context = None
@@ -149,6 +153,56 @@ class Gateway:
         """Stop by PID: the process group this gateway's start command leads."""
         stop_process_group(self.proc)
         self.proc = None
+
+
+class ContainerGateway(Gateway):
+    """The same start snippets and files, run inside the LiteLLM image by testcontainers.
+
+    The working directory is mounted at /app (the official image's WORKDIR) and the snippets
+    at the same path as on the host, so `source <snippet>` reads the very same bytes. Host
+    networking: the container shares the test namespace's loopback, so the gateway is at
+    localhost:<port> and reaches the provider fake there, as the process does."""
+
+    engine = None  # the session's docker_engine.Engine (set by the gateways fixture)
+    container = None
+
+    def _spawn(self, env: dict[str, str]) -> None:
+        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk cannot be pulled
+        from testcontainers.core.container import DockerContainer
+
+        from . import images
+        from .project import SNIPPETS
+        env = {k: v for k, v in env.items() if k != "PATH"}  # the image's own PATH
+        env["HOME"] = "/app/home"
+        c = (DockerContainer(images.LITELLM_IMAGE, entrypoint=["bash", "-c"],
+                             network_mode="host", working_dir="/app",
+                             extra_hosts=self.hosts or None)
+             .with_command([self._script(snippet)])
+             .with_volume_mapping(str(self.workdir), "/app", "rw")
+             .with_volume_mapping(str(SNIPPETS), str(SNIPPETS), "ro"))
+        for k, v in env.items():
+            c.with_env(k, v)
+        self.container = c.start()
+
+    def _exit_code(self) -> int | None:
+        wrapped = self.container.get_wrapped_container()
+        wrapped.reload()
+        return wrapped.attrs["State"]["ExitCode"] if wrapped.status == "exited" else None
+
+    def log(self) -> str:
+        if self.container is None:
+            return super().log()
+        out, err = self.container.get_logs()
+        return (out + err).decode(errors="replace")
+
+    def running(self) -> bool:
+        return self.container is not None and self._exit_code() is None
+
+    def stop(self) -> None:
+        if self.container is not None:
+            self.log_path.write_text(self.log())  # keep what it printed, as the process does
+            self.container.stop()
+            self.container = None
 
 
 def stop_process_group(proc: subprocess.Popen | None) -> None:
@@ -191,8 +245,9 @@ def tail(text: str, lines: int = 40) -> str:
 class GatewayPool:
     """One gateway per (start snippet, files, env) per test session; one holder per port."""
 
-    def __init__(self):
+    def __init__(self, engine=None):
         self._running: dict[tuple, Gateway] = {}
+        self.engine = engine  # a Docker engine: every gateway runs in a container
 
     def get(self, start: tuple[str, ...], files: dict[str, str | Path], port: int = 4000,
             env: dict[str, str] | None = None, restart: bool = False,
@@ -203,8 +258,10 @@ class GatewayPool:
         if gw and gw.running() and not restart:
             return gw
         self.free_port(port)
-        gw = Gateway(start, files, port, dict(env or {}), tls_ca=tls_ca,
-                     hosts=dict(hosts or {})).launch()
+        kind = ContainerGateway if self.engine else Gateway
+        gw = kind(start, files, port, dict(env or {}), tls_ca=tls_ca, hosts=dict(hosts or {}))
+        gw.engine = self.engine
+        gw.launch()
         self._running[key] = gw
         return gw
 

@@ -3,6 +3,8 @@ Loaded for every run through `-p tests.harness.plugin` in pyproject.toml."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from . import anthropic_wire, background, gateway, isolation, records
@@ -72,8 +74,9 @@ def upstream(provider):
 
 
 @pytest.fixture(scope="session")
-def gateways(isolated):
-    pool = gateway.GatewayPool()
+def gateways(isolated, request):
+    engine = request.getfixturevalue("docker_engine") if gateway.BACKEND == "container" else None
+    pool = gateway.GatewayPool(engine)
     yield pool
     pool.stop_all()
 
@@ -209,3 +212,23 @@ def developers(tmp_path_factory, isolated):
             return self.terminals[user]
 
     return Developers()
+
+
+# -- A Docker engine and the images built offline (container backend, production guide) ----
+
+@pytest.fixture(scope="session")
+def docker_engine(isolated):
+    """dockerd in this test namespace, its images built (or found built) from the cache."""
+    from . import docker_engine as engines
+    from . import images
+    why = engines.why_not()
+    if why:
+        pytest.skip(f"no Docker engine can run here: {why}")
+    engine = engines.Engine().start()
+    os.environ["DOCKER_HOST"] = engine.host  # for testcontainers in this process only
+    try:
+        images.ensure(engine)
+        yield engine
+    finally:
+        os.environ.pop("DOCKER_HOST", None)
+        engine.stop()

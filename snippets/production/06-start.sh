@@ -1,0 +1,2 @@
+chmod 600 gateway.env
+docker-compose up -d
