@@ -97,3 +97,18 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
     fake.route("POST", prefix + "/v1/messages", messages)
     fake.route("POST", prefix + "/v1/messages/count_tokens", count_tokens)
     return fake
+
+
+def install_models(fake: ProviderFake, models: list[str], prefix: str = "") -> ProviderFake:
+    """Opt-in: the Models API (`GET /v1/models`), which Claude Code asks a gateway for when
+    model discovery is on. Without it the fake answers 404, as a gateway without it does."""
+
+    def list_models(req: Request, resp: Response, _m) -> None:
+        data = [{"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
+                for m in models]
+        resp.json(200, {"data": data, "has_more": False,
+                        "first_id": models[0] if models else None,
+                        "last_id": models[-1] if models else None})
+
+    fake.route("GET", prefix + "/v1/models", list_models)
+    return fake

@@ -47,6 +47,7 @@ class Fault:
     hang: bool = False
     drop: bool = False
     times: int = 1
+    headers: dict[str, str] | None = None  # e.g. a Location for a redirect
 
 
 class Response:
@@ -114,9 +115,11 @@ class ProviderFake:
         self._routes.append((method, re.compile(pattern), handler))
 
     # -- faults -----------------------------------------------------------------------------
-    def fail(self, status: int, body: dict | None = None, retry_after=None, times=1) -> None:
+    def fail(self, status: int, body: dict | None = None, retry_after=None, times=1,
+             headers: dict[str, str] | None = None) -> None:
         """Answer the next `times` requests with this status and (provider-shaped) body."""
-        self._add(Fault(status=status, body=body, retry_after=retry_after, times=times))
+        self._add(Fault(status=status, body=body, retry_after=retry_after, times=times,
+                        headers=headers))
 
     def hang(self, times=1) -> None:
         """Accept the next requests and never answer (until the fake stops)."""
@@ -197,6 +200,7 @@ class ProviderFake:
                     return
                 if fault:
                     headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+                    headers.update(fault.headers or {})
                     resp.json(fault.status, fault.body or {}, headers)
                     return
                 for method, pattern, handler in fake._routes:
