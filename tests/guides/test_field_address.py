@@ -55,3 +55,17 @@ def test_model_discovery_through_litellm(gateway, upstream, terminal):
         " | python3 -c 'import json,sys; print(*[m[\"id\"] for m in json.load(sys.stdin)[\"data\"]])'")
     assert listed.stdout.split() == ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]
     assert "/v1/models" in gateway.log()
+
+
+def test_litellm_serves_count_tokens(gateway, upstream):
+    """A gateway should answer the optional count_tokens route; LiteLLM passes it on."""
+    import json
+    import urllib.request
+    body = json.dumps({"model": "claude-opus-5-5",
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(
+        gateway.url + "/v1/messages/count_tokens", body,
+        {"content-type": "application/json", "authorization": "Bearer sk-litellm-change-me"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+        assert "input_tokens" in json.loads(answer.read())
