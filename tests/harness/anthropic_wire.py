@@ -30,7 +30,7 @@ def error_body(status: int, message: str) -> dict:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-def message(model: str, text: str) -> dict:
+def message(model: str, text: str, cache: dict | None = None) -> dict:
     return {
         "id": f"msg_fake{next(_ids):06d}",
         "type": "message",
@@ -39,15 +39,15 @@ def message(model: str, text: str) -> dict:
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS},
+        "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS, **(cache or {})},
     }
 
 
-def sse_events(model: str, text: str):
+def sse_events(model: str, text: str, cache: dict | None = None):
     """The event sequence the real API sends for a one-block text answer."""
     msg = message(model, "")
     msg["content"], msg["stop_reason"] = [], None
-    msg["usage"] = {"input_tokens": INPUT_TOKENS, "output_tokens": 1}
+    msg["usage"] = {"input_tokens": INPUT_TOKENS, "output_tokens": 1, **(cache or {})}
     yield "message_start", {"type": "message_start", "message": msg}
     yield "content_block_start", {
         "type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
@@ -83,13 +83,15 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
     def messages(req: Request, resp: Response, _m) -> None:
         body = req.json or {}
         model = body.get("model", "")
+        cache = prompt_cache_usage(fake, req) if getattr(fake, "prompt_caches", None) is not None \
+            else None
         if not model or not body.get("messages"):
             resp.json(400, error_body(400, "model and messages are required"))
         elif body.get("stream"):
-            resp.stream("text/event-stream", _spaced(sse_bytes(sse_events(model, fake.reply_text)),
-                                                     fake.sse_gap_s))
+            resp.stream("text/event-stream", _spaced(
+                sse_bytes(sse_events(model, fake.reply_text, cache)), fake.sse_gap_s))
         else:
-            resp.json(200, message(model, fake.reply_text))
+            resp.json(200, message(model, fake.reply_text, cache))
 
     def count_tokens(req: Request, resp: Response, _m) -> None:
         resp.json(200, {"input_tokens": INPUT_TOKENS})
@@ -97,3 +99,57 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
     fake.route("POST", prefix + "/v1/messages", messages)
     fake.route("POST", prefix + "/v1/messages/count_tokens", count_tokens)
     return fake
+
+
+def install_models(fake: ProviderFake, models: list[str], prefix: str = "") -> ProviderFake:
+    """Opt-in: the Models API (`GET /v1/models`), which Claude Code asks a gateway for when
+    model discovery is on. Without it the fake answers 404, as a gateway without it does."""
+
+    def list_models(req: Request, resp: Response, _m) -> None:
+        data = [{"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"}
+                for m in models]
+        resp.json(200, {"data": data, "has_more": False,
+                        "first_id": models[0] if models else None,
+                        "last_id": models[-1] if models else None})
+
+    fake.route("GET", prefix + "/v1/models", list_models)
+    return fake
+
+
+# -- Prompt caching (opt-in) ---------------------------------------------------------------
+
+def report_cache_usage(fake: ProviderFake) -> ProviderFake:
+    """Opt-in: answer with cache_creation_input_tokens / cache_read_input_tokens the way the
+    Messages API does. A prefix ending at a `cache_control` mark (tools, then system, then
+    messages) is written on first sight and read afterwards. Caches are kept per API key:
+    Anthropic isolates prompt caches between organizations, so two deployments with their own
+    keys do not share them. Sizes are approximate (4 bytes a token)."""
+    fake.prompt_caches = {}
+    fake.on_reset.append(fake.prompt_caches.clear)
+    return fake
+
+
+def _marked_prefixes(body: dict) -> list[str]:
+    parts, prefixes = [], []
+    blocks = [("tools", t) for t in body.get("tools", [])]
+    system = body.get("system")
+    blocks += [("system", b) for b in (system if isinstance(system, list) else [])]
+    for msg in body.get("messages", []):
+        content = msg.get("content")
+        blocks += [(msg.get("role"), b) for b in (content if isinstance(content, list) else [])]
+    for where, block in blocks:
+        parts.append(json.dumps([where, {k: v for k, v in block.items() if k != "cache_control"}],
+                                sort_keys=True))
+        if isinstance(block, dict) and "cache_control" in block:
+            prefixes.append("".join(parts))
+    return prefixes
+
+
+def prompt_cache_usage(fake: ProviderFake, req: Request) -> dict:
+    key = req.header("x-api-key") or req.header("authorization") or ""
+    seen = fake.prompt_caches.setdefault(key, set())
+    prefixes = _marked_prefixes(req.json or {})
+    read = max((len(p) // 4 for p in prefixes if p in seen), default=0)
+    longest = max((len(p) // 4 for p in prefixes), default=0)
+    seen.update(prefixes)
+    return {"cache_read_input_tokens": read, "cache_creation_input_tokens": longest - read}

@@ -5,7 +5,11 @@ InvokeModelWithResponseStream (`/model/{id}/invoke-with-response-stream`, the An
 wrapped in AWS event-stream frames), plus `GET /inference-profiles`, which Claude Code asks
 first. Strict where users trip: the body must carry `anthropic_version`, the model must be
 one this fake "deployed", and beta flags outside `supported_betas` are refused the way
-Bedrock refuses them (400 ValidationException "invalid beta flag").
+Bedrock refuses them (400 ValidationException "invalid beta flag"; reported in
+anthropics/claude-code#49370, #30926, #21676). Opt-in: `fake.context_management_edits`, a set
+of `context_management.edits` types the model accepts; a body with any other edit type is
+refused with "context_management: Extra inputs are not permitted" (anthropics/claude-code#49548,
+BerriAI/litellm#27532). None (the default) accepts any body.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ def install(fake: ProviderFake, models=MODELS, supported_betas=SUPPORTED_BETAS) 
     # region tells them apart).
     fake.down_regions = set()
     fake.on_reset.append(fake.down_regions.clear)
+    fake.context_management_edits = None
+    fake.on_reset.append(lambda: setattr(fake, "context_management_edits", None))
 
     def invoke(req: Request, resp: Response, m: re.Match) -> None:
         model_id = unquote(m["model"])
@@ -96,6 +102,11 @@ def install(fake: ProviderFake, models=MODELS, supported_betas=SUPPORTED_BETAS) 
             return error(resp, 400, "ValidationException", "invalid beta flag")
         if not body.get("messages"):
             return error(resp, 400, "ValidationException", "messages: Field required")
+        edits = (body.get("context_management") or {}).get("edits") or []
+        if fake.context_management_edits is not None and "context_management" in body and (
+                not edits or any(e.get("type") not in fake.context_management_edits for e in edits)):
+            return error(resp, 400, "ValidationException",
+                         "context_management: Extra inputs are not permitted")
         if m["action"] == "invoke":
             return resp.json(200, anthropic_wire.message(model_id, fake.reply_text))
         events = anthropic_wire.sse_events(model_id, fake.reply_text)

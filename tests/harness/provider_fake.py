@@ -50,6 +50,7 @@ class Fault:
     drop: bool = False
     times: int = 1
     path: str = ""  # only requests whose path matches this (regex search); "" = every path
+    headers: dict[str, str] | None = None  # e.g. a Location for a redirect
 
 
 class Response:
@@ -121,11 +122,11 @@ class ProviderFake:
 
     # -- faults -----------------------------------------------------------------------------
     def fail(self, status: int, body: dict | None = None, retry_after=None, times=1,
-             path: str = "") -> None:
+             path: str = "", headers: dict[str, str] | None = None) -> None:
         """Answer the next `times` requests (on `path`, if given: Claude Code also sends
         `HEAD /api/hello` first) with this status and (provider-shaped) body."""
         self._add(Fault(status=status, body=body, retry_after=retry_after, times=times,
-                        path=path))
+                        path=path, headers=headers))
 
     def hang(self, times=1) -> None:
         """Accept the next requests and never answer (until the fake stops)."""
@@ -207,6 +208,7 @@ class ProviderFake:
                     return
                 if fault:
                     headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
+                    headers.update(fault.headers or {})
                     resp.json(fault.status, fault.body or {}, headers)
                     return
                 for method, pattern, handler in fake._routes:

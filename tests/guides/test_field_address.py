@@ -1,0 +1,71 @@
+"""Field failures: the gateway's address and what it must answer besides /v1/messages
+(docs/how-to/field-failures-address.md), with the real Claude Code and the quickstart's real
+LiteLLM gateway in front of the provider stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import captures
+from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.snippets import snippet
+
+START = ("quickstart/03-start-gateway.sh",)
+CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+ASK = "field-address/04-ask.sh"
+
+
+@pytest.fixture
+def gateway(gateways, provider):
+    return gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+
+
+def _console(result) -> str:
+    return captures.console(snippet(ASK).read_text(), result.output)
+
+
+def test_base_url_ending_in_v1(gateway, upstream, terminal):
+    result = terminal.run("field-address/01-base-url-with-v1.sh", ASK)
+    claude_failed_with(result, "There's an issue with the selected model")
+    captures.check("field-address/base-url-v1.console", _console(result))
+    assert "/v1/v1/messages" in gateway.log(), "the gateway never saw the doubled path"
+    assert not upstream_messages(upstream), "the request reached the provider"
+
+
+def test_base_url_at_the_gateway_root(gateway, upstream, terminal):
+    result = terminal.run("field-address/02-base-url-fixed.sh", ASK)
+    claude_replied(result, "pong")
+    assert upstream_messages(upstream)
+
+
+def test_wrong_port(gateway, terminal):
+    result = terminal.run("field-address/03-wrong-port.sh", ASK)
+    claude_failed_with(result, "(ECONNREFUSED)")
+    captures.check("field-address/wrong-port.console", _console(result))
+
+
+def test_model_discovery_through_litellm(gateway, upstream, terminal):
+    """LiteLLM answers GET /v1/models (OpenAI-shaped list of its model names); with discovery
+    on, Claude Code still gets its answer."""
+    result = terminal.run("field-address/02-base-url-fixed.sh", "field-address/05-model-discovery.sh",
+                          ASK)
+    claude_replied(result, "pong")
+    listed = terminal.sh(
+        "curl -s -H 'Authorization: Bearer sk-litellm-change-me' http://localhost:4000/v1/models"
+        " | python3 -c 'import json,sys; print(*[m[\"id\"] for m in json.load(sys.stdin)[\"data\"]])'")
+    assert listed.stdout.split() == ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]
+    assert "/v1/models" in gateway.log()
+
+
+def test_litellm_serves_count_tokens(gateway, upstream):
+    """A gateway should answer the optional count_tokens route; LiteLLM passes it on."""
+    import json
+    import urllib.request
+    body = json.dumps({"model": "claude-opus-5-5",
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(
+        gateway.url + "/v1/messages/count_tokens", body,
+        {"content-type": "application/json", "authorization": "Bearer sk-litellm-change-me"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+        assert "input_tokens" in json.loads(answer.read())

@@ -1,0 +1,106 @@
+"""Field failures: beta flags and `context_management` through LiteLLM's Bedrock and Vertex AI
+model routes (docs/how-to/field-failures-betas.md). Claude Code speaks the Anthropic Messages
+API to the gateway; LiteLLM translates to the provider; the provider stand-ins refuse what the
+real providers refuse (rules and sources in harness/bedrock_wire.py and vertex_wire.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import bedrock_wire, captures, vertex_wire
+from tests.harness.expect import claude_failed_with, claude_replied
+from tests.harness.snippets import snippet
+
+START = ("field-betas/02-start-gateway.sh",)
+BEDROCK = {"config.yaml": "field-betas/01-bedrock-config.yaml"}
+VERTEX_START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
+VERTEX = {"config.yaml": "vertex/02-config.yaml"}
+CONNECT = "field-betas/03-connect.sh"
+ASK = "field-betas/04-ask.sh"
+FIX = "field-betas/05-disable-experimental-betas.sh"
+
+
+def _betas(request) -> list[str]:
+    body = request.json or {}
+    header = [b for b in (request.header("anthropic-beta") or "").split(",") if b]
+    return sorted(set(body.get("anthropic_beta") or []) | set(header))
+
+
+@pytest.fixture
+def bedrock_gateway(gateways, aws_gateway_env):
+    return gateways.get(START, BEDROCK, env=aws_gateway_env)
+
+
+def test_bedrock_route_refuses_claude_codes_betas(bedrock_gateway, bedrock, terminal):
+    bedrock.context_management_edits = set()  # this model accepts no context_management
+    result = terminal.run(CONNECT, ASK)
+    claude_failed_with(result, '{"message": "invalid beta flag"}')
+    captures.check("field-betas/bedrock-invalid-beta.console", captures.console(
+        snippet(ASK).read_text(), result.output))
+    calls = bedrock.received("POST", r"/invoke")
+    unknown = sorted({b for c in calls for b in _betas(c)} - bedrock_wire.SUPPORTED_BETAS)
+    assert unknown, "every flag was accepted: the refusal came from somewhere else"
+    # LiteLLM already drops the clear_thinking edit Claude Code sends (Bedrock would refuse it).
+    assert all("context_management" not in (c.json or {}) for c in calls)
+    captures.check("field-betas/bedrock-betas-summary.txt", "\n".join([
+        f"upstream requests for one prompt: {len(calls)} (LiteLLM's and Claude Code's retries)",
+        f"flags reaching Bedrock: {', '.join(_betas(calls[0]))}",
+        f"flags this Bedrock stand-in refuses: {', '.join(unknown)}",
+        "context_management in the Bedrock body: "
+        + ("absent" if all("context_management" not in (c.json or {}) for c in calls) else "present")]))
+
+
+def test_disable_experimental_betas_fixes_the_bedrock_route(bedrock_gateway, bedrock, terminal):
+    bedrock.context_management_edits = set()
+    result = terminal.run(CONNECT, FIX, ASK)
+    claude_replied(result, "pong")
+    (call,) = bedrock.received("POST", r"/invoke")
+    assert set(_betas(call)) <= bedrock_wire.SUPPORTED_BETAS
+    captures.check("field-betas/bedrock-fixed-summary.txt",
+                   f"flags reaching Bedrock: {', '.join(_betas(call)) or '(none)'}\n"
+                   f"context_management in the Bedrock body: "
+                   f"{'present' if 'context_management' in call.json else 'absent'}\n")
+
+
+@pytest.fixture
+def vertex_gateway(gateways, google_gateway_env):
+    return gateways.get(VERTEX_START, VERTEX, env=google_gateway_env)
+
+
+def test_vertex_route_costs_a_request_per_refused_flag(vertex_gateway, vertex, terminal):
+    """Vertex AI names the flags it refuses; Claude Code retries without them (the pattern is
+    in the binary: "Unexpected value(s) ... for the `anthropic[-_]beta`"), so the prompt
+    succeeds, after one upstream request per refused flag."""
+    result = terminal.run(CONNECT, ASK)
+    claude_replied(result, "pong")
+    calls = vertex.received("POST", r":streamRawPredict$")
+    assert len(calls) > 1, "no flag was refused: the stand-in accepted every flag"
+    assert set(_betas(calls[-1])) <= vertex_wire.SUPPORTED_BETAS
+    captures.check("field-betas/vertex-betas-summary.txt", "\n".join([
+        f"upstream requests for one prompt: {len(calls)} ({len(calls) - 1} refused)",
+        f"first request's flags: {', '.join(_betas(calls[0]))}",
+        f"accepted request's flags: {', '.join(_betas(calls[-1]))}",
+        "context_management in the Vertex body: "
+        + ("absent" if all("context_management" not in (c.json or {}) for c in calls)
+           else "present")]))
+
+
+def test_disable_experimental_betas_on_the_vertex_route(vertex_gateway, vertex, terminal):
+    result = terminal.run(CONNECT, FIX, ASK)
+    claude_replied(result, "pong")
+    calls = vertex.received("POST", r":streamRawPredict$")
+    captures.check("field-betas/vertex-fixed-summary.txt",
+                   f"upstream requests for one prompt: {len(calls)}\n"
+                   f"flags reaching Vertex AI: {', '.join(_betas(calls[-1])) or '(none)'}\n")
+
+
+def test_litellm_beta_map_is_bundled_and_fetched():
+    """What the page says about the map: bundled in the package, fetched from the internet at
+    startup unless LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True (read from the pinned source)."""
+    from tests.harness import components
+    site = next(components.litellm_bin().parent.glob("lib/python3*/site-packages/litellm"))
+    source = (site / "anthropic_beta_headers_manager.py").read_text()
+    assert "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS" in source
+    assert "raw.githubusercontent.com" in source or "LITELLM_ANTHROPIC_BETA_HEADERS_URL" in source
+    assert (site / "anthropic_beta_headers_config.json").is_file()
+    assert "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True" in snippet(START[0]).read_text()
