@@ -17,6 +17,7 @@ import sysconfig
 import time
 from pathlib import Path
 
+from . import releases
 from .project import CACHE, SNIPPETS
 
 LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
@@ -97,11 +98,16 @@ def _find(kind: str, rel: str, pattern: str) -> Path:
 
 
 def litellm_bin() -> Path:
-    """The bin/ of the venv the LiteLLM install snippet created."""
+    """The bin/ of the venv the LiteLLM install snippet created (or of the release under
+    test, in `nox -s matrix` / `drift`)."""
+    if version := releases.under_test("litellm"):
+        return releases.bin_dir("litellm", version)
     return _find("litellm", LITELLM_INSTALL, "*/bin/litellm")
 
 
 def claude_bin() -> Path:
+    if version := releases.under_test("claude-code"):
+        return releases.bin_dir("claude-code", version)
     return _find("claude-code", CLAUDE_INSTALL, "npm-global/bin/claude")
 
 
