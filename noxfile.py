@@ -173,3 +173,15 @@ def drift(session: nox.Session) -> None:
     need_system_tools(session)
     session.run("python", "-m", "tests.harness.components")
     session.run("python", "-m", "tests.harness.drift", *session.posargs)
+
+
+@nox.session(name="bench-gateways")
+def bench_gateways(session: nox.Session) -> None:
+    """Gateway overhead on Claude Code's route: direct, nginx, LiteLLM (1 and 2 workers),
+    interleaved; writes docs/_generated/bench-gateways.{json,md,svg} for the overhead page."""
+    install(session, "docs", "test")
+    session.install("-e", ".")
+    need_system_tools(session)
+    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.overhead")
+    build_docs(session)
