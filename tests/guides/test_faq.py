@@ -49,6 +49,16 @@ def test_without_cache_every_request_reaches_the_provider(gateways, provider, up
     assert len(upstream_messages(upstream)) == 2
 
 
+def test_prompt_caching_request_reaches_the_provider(gateways, provider, upstream, terminal):
+    """Claude Code marks its system prompt for the provider's prompt cache; LiteLLM passes
+    the mark through unchanged."""
+    _gateway(gateways, provider)
+    claude_replied(terminal.run(CONNECT, ASK), "pong")
+    (request,) = upstream_messages(upstream)
+    marked = [b for b in request.json["system"] if "cache_control" in b]
+    assert marked and marked[-1]["cache_control"] == {"type": "ephemeral"}, request.json["system"]
+
+
 # -- Does the gateway log my prompts? -----------------------------------------------------------
 
 PROMPT_MARK = "pong"  # the prompt is "Reply with the word pong"; its answer is "pong" too
@@ -93,3 +103,28 @@ def test_list_models(gateways, provider, terminal):
     assert result.code == 0 and '"id": "claude-opus-5-5"' in result.stdout, result.output
     captures.check("faq/list-models.console", captures.console(
         snippet("faq/04-list-models.sh").read_text(), result.stdout))
+
+
+# -- How many developers can share one gateway? ------------------------------------------------
+
+def test_requests_per_interactive_prompt(gateways, provider, upstream, terminal):
+    """How many requests one prompt of an interactive session sends through the gateway,
+    background requests included (the first prompt of a session also names it)."""
+    import time
+    _gateway(gateways, provider)
+    terminal.seed_first_run()
+    counts = []
+    with terminal.session(CONNECT, "quickstart/09-status.sh", timeout=90) as session:
+        for prompt, reply in (("Reply with the word pong", "pong"),
+                              ("Reply again", "second answer"),
+                              ("Reply once more", "third answer")):
+            upstream.requests.clear()
+            upstream.reply_text = reply
+            session.type(prompt, reply)
+            time.sleep(2)  # let the session's follow-up requests finish
+            counts.append(sorted(r.json["model"] for r in upstream_messages(upstream)))
+    assert all(counts), counts
+    captures.check("faq/requests-per-prompt.txt", "Summary written by the test, from the "
+                   "provider's request log, for three prompts of one interactive session:\n"
+                   + "\n".join(f"prompt {i}: {len(c)} request(s) ({', '.join(c)})"
+                               for i, c in enumerate(counts, 1)))
