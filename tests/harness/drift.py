@@ -17,7 +17,7 @@ from .matrix import MATRIX, _junit_outcomes
 from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
 
 REPORT = ROOT / "docs" / "_build" / "drift-report.md"
-TRIES = 8  # newest releases tried per component before giving up
+TRIES = 16  # newest releases tried per component before giving up
 
 FACTS = {  # what a gateway operator cares about, as the binary spells it
     "environment variables": re.compile(
