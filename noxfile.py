@@ -183,3 +183,38 @@ def bench(session: nox.Session) -> None:
     session.log(f"verify-docs ({'cold' if cold else 'warm'}, {os.cpu_count()} cores): "
                 f"median {statistics.median(seconds):.0f} s over {runs} runs "
                 f"({', '.join(f'{s:.0f}' for s in seconds)})")
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Measure the compatibility matrix (conf/matrix.toml): install every listed release
+    (cached by version), run the checks for each pair, write docs/_generated/."""
+    install(session, "docs", "test")
+    session.install("-e", ".")
+    need_system_tools(session)
+    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.matrix")
+    build_docs(session)
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """The newest Claude Code and the newest LiteLLM that installs here, against the matrix
+    checks (`-- all`: the whole suite), and what changed in the binary since the pin."""
+    install(session, "docs", "test")
+    session.install("-e", ".")
+    need_system_tools(session)
+    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.drift", *session.posargs)
+
+
+@nox.session(name="bench-gateways")
+def bench_gateways(session: nox.Session) -> None:
+    """Gateway overhead on Claude Code's route: direct, nginx, LiteLLM (1 and 2 workers),
+    interleaved; writes docs/_generated/bench-gateways.{json,md,svg} for the overhead page."""
+    install(session, "docs", "test")
+    session.install("-e", ".")
+    need_system_tools(session)
+    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.overhead")
+    build_docs(session)

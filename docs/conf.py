@@ -15,7 +15,7 @@ copyright = "2026, the gateway-docs maintainers"
 
 extensions = ["myst_parser", "sphinx_design", "sphinx_copybutton", "code_block_manifest",
               "proof_role"]
-exclude_patterns = ["_build", "_captured", "_includes", "conftest.py"]
+exclude_patterns = ["_build", "_captured", "_generated", "_includes", "conftest.py"]
 myst_enable_extensions = ["substitution", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 myst_substitutions = {

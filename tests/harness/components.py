@@ -22,6 +22,7 @@ import sysconfig
 import time
 from pathlib import Path
 
+from . import releases
 from .project import CACHE, SNIPPETS
 
 LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
@@ -133,7 +134,10 @@ def _find(kind: str, rel: str, pattern: str) -> Path:
 
 
 def litellm_bin() -> Path:
-    """The bin/ of the venv the LiteLLM install snippet created (with its add-ons)."""
+    """The bin/ of the venv the LiteLLM install snippet created (with its add-ons), or of
+    the release under test in `nox -s matrix` / `drift`."""
+    if version := releases.under_test("litellm"):
+        return releases.bin_dir("litellm", version)
     found = _find("litellm", LITELLM_INSTALL, "*/bin/litellm")
     for rel in LITELLM_ADDONS:
         _ran_from_marker(_workdir("litellm", LITELLM_INSTALL)
@@ -142,6 +146,8 @@ def litellm_bin() -> Path:
 
 
 def claude_bin() -> Path:
+    if version := releases.under_test("claude-code"):
+        return releases.bin_dir("claude-code", version)
     return _find("claude-code", CLAUDE_INSTALL, "npm-global/bin/claude")
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from . import anthropic_wire, background, gateway, isolation, records
+from . import anthropic_wire, background, gateway, isolation, records, releases
 from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION
 from .provider_fake import ProviderFake, serving
 from .terminal import Terminal
@@ -25,6 +25,9 @@ def pytest_report_header(config):
     where = NO_ISOLATION or "private network namespace, loopback only (no route out)"
     return [f"isolation: {where}",
             f"pinned: LiteLLM {LITELLM_VERSION}, Claude Code {CLAUDE_CODE_VERSION}",
+            "running: LiteLLM {}, Claude Code {}".format(
+                releases.under_test("litellm") or LITELLM_VERSION,
+                releases.under_test("claude-code") or CLAUDE_CODE_VERSION),
             gateway.backend_report()]
 
 

@@ -177,6 +177,9 @@ class ProviderFake:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Stream events leave at once, as a real provider's do: without it Nagle's
+            # algorithm holds small writes for the client's delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # the recorder is the log
                 pass

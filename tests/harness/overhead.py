@@ -1,0 +1,290 @@
+"""`nox -s bench-gateways`: what a gateway adds to Claude Code's own route. One fast
+recording provider fake; the same streaming `/v1/messages` request (a Claude-Code-shaped
+body) sent directly and through each gateway, variants interleaved round by round so load on
+the machine hits them alike; time to first byte and to the end of the stream, p50/p95, paired
+differences against direct; throughput at concurrency; resident memory; and, for scale, real
+`claude -p` round trips. Writes docs/_generated/bench-gateways.{json,md,svg}.
+
+Runs in a private network namespace like the tests (literal ports, nothing leaves loopback)."""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import anthropic_wire, components, isolation
+from .gateway import GatewayPool, stop_process_group
+from .matrix import GENERATED
+from .project import LITELLM_VERSION, SNIPPETS
+from .provider_fake import serving
+from .terminal import Terminal
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
+CONCURRENCY = (1, 8, 32)
+PER_CONCURRENCY = 400  # requests per concurrency level and variant
+MASTER_KEY = "sk-litellm-change-me"  # what the quickstart's start snippet exports
+
+
+def claude_code_body() -> bytes:
+    """~20 KB, shaped like Claude Code's first request: a long system prompt, tool
+    definitions, one user turn, streaming on."""
+    tools = [{"name": f"Tool{i}", "description": "x" * 600,
+              "input_schema": {"type": "object", "properties": {"arg": {"type": "string"}}}}
+             for i in range(24)]
+    return json.dumps({"model": "claude-opus-5-5", "max_tokens": 32000, "stream": True,
+                       "system": [{"type": "text", "text": "You are Claude Code. " * 200}],
+                       "tools": tools,
+                       "messages": [{"role": "user", "content": "Reply with the word pong"}]}
+                      ).encode()
+
+
+HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01",
+           "authorization": f"Bearer {MASTER_KEY}", "x-api-key": MASTER_KEY,
+           "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14"}
+
+
+class Client:
+    """One keep-alive connection, as Claude Code keeps one."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def stream(self, body: bytes) -> tuple[float, float, int]:
+        started = time.perf_counter()
+        try:
+            self.conn.request("POST", "/v1/messages", body, HEADERS)
+            resp = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+        resp.read1(65536)
+        first = time.perf_counter()
+        resp.read()
+        return first - started, time.perf_counter() - started, resp.status
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def rss_mb(pgid: int) -> float:
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getpgid(int(pid)) != pgid:
+                continue
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+NGINX_CONF = """daemon off; worker_processes 1; pid {dir}/nginx.pid; error_log stderr;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {dir}; proxy_temp_path {dir};
+  upstream provider {{ server 127.0.0.1:{upstream}; keepalive 16; }}
+  server {{ listen 127.0.0.1:{port}; client_max_body_size 10m;
+    location / {{ proxy_pass http://provider; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_buffering off; {request_buffering} }} }} }}
+"""
+# With keep-alive to the upstream and the request body buffered, nginx sends Claude Code's
+# ~20 KB body in pieces that wait for the upstream's delayed ACK: measured ~44 ms a request.
+REQUEST_BUFFERING = {"nginx": "proxy_request_buffering off;",
+                     "nginx, request buffering on": ""}
+
+
+def start_nginx(upstream: int, port: int, request_buffering: str) -> subprocess.Popen:
+    d = tempfile.mkdtemp(prefix="bench-nginx-")
+    conf = Path(d) / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=d, upstream=upstream, port=port,
+                                      request_buffering=request_buffering))
+    proc = subprocess.Popen(["/usr/sbin/nginx", "-e", "stderr", "-p", d, "-c", str(conf)],
+                            start_new_session=True, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc
+
+
+def start_litellm_workers(provider_url: str, port: int, workers: int) -> subprocess.Popen:
+    """The quickstart's config and start, with `--num_workers` added (not a page snippet:
+    the quickstart runs one worker)."""
+    d = Path(tempfile.mkdtemp(prefix="bench-litellm-"))
+    (d / "config.yaml").write_bytes((SNIPPETS / "quickstart/02-config.yaml").read_bytes())
+    env = {"HOME": str(d), "PATH": f"{components.litellm_bin()}:/usr/bin:/bin",
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True", "ANTHROPIC_API_BASE": provider_url,
+           "ANTHROPIC_API_KEY": "sk-ant-your-anthropic-key", "GATEWAY_MASTER_KEY": MASTER_KEY}
+    proc = subprocess.Popen(["litellm", "--config", "config.yaml", "--port", str(port),
+                             "--num_workers", str(workers)], cwd=d, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_port(port, path="/health/liveliness", timeout=120)
+    return proc
+
+
+def wait_port(port: int, path: str | None = None, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", path or "/")
+            if c.getresponse().status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on port {port} after {timeout} s")
+
+
+def sequential(variants: dict[str, int], body: bytes) -> dict[str, dict]:
+    clients = {name: Client(port) for name, port in variants.items()}
+    samples = {name: {"ttfb": [], "total": [], "errors": 0} for name in variants}
+    for name, c in clients.items():  # warm each connection and worker
+        for _ in range(10):
+            c.stream(body)
+    order = list(variants)
+    for r in range(ROUNDS):
+        random.shuffle(order)
+        for name in order:
+            try:
+                ttfb, total, status = clients[name].stream(body)
+            except (http.client.HTTPException, OSError):
+                samples[name]["errors"] += 1
+                continue
+            if status != 200:
+                samples[name]["errors"] += 1
+                continue
+            samples[name]["ttfb"].append(ttfb)
+            samples[name]["total"].append(total)
+        if (r + 1) % 50 == 0:
+            print(f"  sequential: round {r + 1}/{ROUNDS}", flush=True)
+    return samples
+
+
+def concurrent(port: int, body: bytes, threads: int) -> dict:
+    per_thread = max(1, PER_CONCURRENCY // threads)
+
+    def worker(_):
+        c, ok, lat = Client(port), 0, []
+        for _ in range(per_thread):
+            try:
+                _, total, status = c.stream(body)
+                ok += status == 200
+                lat.append(total)
+            except (http.client.HTTPException, OSError):
+                pass
+        return ok, lat
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(worker, range(threads)))
+    wall = time.perf_counter() - started
+    ok = sum(r[0] for r in results)
+    lat = [x for r in results for x in r[1]]
+    return {"threads": threads, "requests": per_thread * threads, "ok": ok,
+            "req_per_s": ok / wall, "p50_ms": pct(lat, .5) * 1000 if lat else None}
+
+
+def claude_round_trips(urls: dict[str, str], runs: int = 15) -> dict[str, float]:
+    times = {name: [] for name in urls}
+    order = list(urls)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            random.shuffle(order)
+            for name in order:
+                t = Terminal(Path(tmp) / f"{name}-{i}", env={
+                    "ANTHROPIC_BASE_URL": urls[name], "ANTHROPIC_AUTH_TOKEN": MASTER_KEY,
+                    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
+                r = t.sh('claude -p "Reply with the word pong"')
+                if r.code == 0:
+                    times[name].append(r.seconds)
+    return {name: statistics.median(v) * 1000 for name, v in times.items() if v}
+
+
+def main() -> None:
+    why = isolation.enter_private_network()
+    if why:
+        sys.exit(f"bench-gateways needs a private network namespace: {why}")
+    body = claude_code_body()
+    results = {"date": datetime.date.today().isoformat(), "rounds": ROUNDS,
+               "body_bytes": len(body), "litellm": LITELLM_VERSION,
+               "machine": f"{os.cpu_count()} cores, {platform.machine()}, loopback",
+               "variants": {}, "concurrency": {}, "rss_mb": {}}
+    pool = GatewayPool()
+    procs = []
+    with serving(anthropic_wire.install) as fake:
+        fake.requests = _Discard()
+        try:
+            print("starting nginx, LiteLLM (1 worker, the quickstart), LiteLLM (2 workers)",
+                  flush=True)
+            for i, (name, setting) in enumerate(REQUEST_BUFFERING.items()):
+                procs.append((name, start_nginx(fake.port, 8081 + i, setting)))
+            lite = pool.get(("quickstart/03-start-gateway.sh",),
+                            {"config.yaml": "quickstart/02-config.yaml"},
+                            env={"ANTHROPIC_API_BASE": fake.url})
+            procs.append(("LiteLLM, 2 workers", start_litellm_workers(fake.url, 4002, 2)))
+            variants = {"direct": fake.port, "nginx": 8081,
+                        "nginx, request buffering on": 8082, "LiteLLM": 4000,
+                        "LiteLLM, 2 workers": 4002}
+            results["rss_mb"]["LiteLLM at rest"] = rss_mb(lite.proc.pid)
+            results["rss_mb"]["LiteLLM, 2 workers at rest"] = rss_mb(procs[-1][1].pid)
+            samples = sequential(variants, body)
+            for name, s in samples.items():
+                results["variants"][name] = {
+                    "n": len(s["ttfb"]), "errors": s["errors"],
+                    "ttfb_p50_ms": pct(s["ttfb"], .5) * 1000,
+                    "ttfb_p95_ms": pct(s["ttfb"], .95) * 1000,
+                    "total_p50_ms": pct(s["total"], .5) * 1000,
+                    "total_p95_ms": pct(s["total"], .95) * 1000}
+            base = samples["direct"]["total"]
+            for name, s in samples.items():  # paired: round i of a variant vs round i direct
+                diffs = [a - b for a, b in zip(s["total"], base)]
+                results["variants"][name]["paired_p50_ms"] = pct(diffs, .5) * 1000
+                results["variants"][name]["paired_p95_ms"] = pct(diffs, .95) * 1000
+            for name, port in variants.items():
+                results["concurrency"][name] = []
+                for threads in CONCURRENCY:
+                    print(f"  {name}: {threads} concurrent", flush=True)
+                    results["concurrency"][name].append(concurrent(port, body, threads))
+            results["rss_mb"]["LiteLLM after load"] = rss_mb(lite.proc.pid)
+            results["rss_mb"]["LiteLLM, 2 workers after load"] = rss_mb(procs[-1][1].pid)
+            print("claude -p round trips", flush=True)
+            results["claude_round_trip_ms"] = claude_round_trips(
+                {"direct": fake.url, "LiteLLM": "http://localhost:4000"})
+        finally:
+            for _, proc in procs:
+                stop_process_group(proc)
+            pool.stop_all()
+    GENERATED.mkdir(exist_ok=True)
+    (GENERATED / "bench-gateways.json").write_text(json.dumps(results, indent=1) + "\n")
+    from .overhead_report import render_md, render_svg
+    (GENERATED / "bench-gateways.md").write_text(render_md(results))
+    (GENERATED / "bench-gateways.svg").write_text(render_svg(results))
+    print(render_md(results))
+
+
+class _Discard(list):
+    """The benchmark's fake keeps no request log (thousands of 20 KB bodies)."""
+
+    def append(self, _item) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    main()

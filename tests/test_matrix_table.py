@@ -1,0 +1,42 @@
+"""The compatibility matrix on the site (docs/_generated/matrix.json, written by
+`nox -s matrix`) agrees with this run for the pinned pair: each check the table marks as
+passing passed here, and each it marks otherwise did not."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pytest
+
+from tests.harness import records
+from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
+
+RESULTS = ROOT / "docs" / "_generated" / "matrix.json"
+MATRIX = tomllib.loads((ROOT / "conf" / "matrix.toml").read_text())
+
+
+def test_matrix_measures_what_conf_lists():
+    results = json.loads(RESULTS.read_text())
+    assert results["checks"] == MATRIX["checks"], "conf/matrix.toml changed: run nox -s matrix"
+    measured = {(p["claude-code"], p["litellm"]) for p in results["pairs"]}
+    listed = {(c, x) for c in MATRIX["claude_code"] for x in MATRIX["litellm"]}
+    unavailable = {name.split(" ", 1)[1] for name in results["unavailable"]}
+    missing = {p for p in listed - measured if not set(p) & unavailable}
+    assert not missing, f"pairs listed but not measured: {sorted(missing)}; run nox -s matrix"
+    assert (CLAUDE_CODE_VERSION, LITELLM_VERSION) in measured, "the pinned pair is not a row"
+
+
+@pytest.mark.guard
+def test_pinned_row_of_the_matrix_is_this_run():
+    results = json.loads(RESULTS.read_text())
+    (row,) = [p for p in results["pairs"] if p["claude-code"] == CLAUDE_CODE_VERSION
+              and p["litellm"] == LITELLM_VERSION]
+    stale = []
+    for check, test in results["checks"].items():
+        table_says = row["cells"][check]["outcome"] == "pass"
+        why_not = records.why_not_proven(test)
+        if table_says != (why_not is None):
+            stale.append(f"{check} ({test}): the table says {row['cells'][check]['outcome']}, "
+                         f"this run: {why_not or 'pass'}")
+    assert not stale, "the matrix's pinned row is stale (run nox -s matrix):\n" + "\n".join(stale)
