@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 import time

@@ -10,10 +10,8 @@ provider fake. Everything else is the reader's bytes.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import captures
 from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import ran, snippet
+from tests.harness.snippets import snippet
 from tests.harness.terminal import Result, Terminal
 
 FILES = {

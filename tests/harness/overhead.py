@@ -155,7 +155,7 @@ def wait_port(port: int, path: str | None = None, timeout: float = 30) -> None:
 def sequential(variants: dict[str, int], body: bytes) -> dict[str, dict]:
     clients = {name: Client(port) for name, port in variants.items()}
     samples = {name: {"ttfb": [], "total": [], "errors": 0} for name in variants}
-    for name, c in clients.items():  # warm each connection and worker
+    for c in clients.values():  # warm each connection and worker
         for _ in range(10):
             c.stream(body)
     order = list(variants)
