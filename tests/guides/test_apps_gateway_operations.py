@@ -134,6 +134,7 @@ def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_wor
             snippet(FIRST_REQUEST).read_text(), failed.output))
     finally:
         gw.stop()
+        developers.forget("alice")  # her Claude Code now holds a session it knows is dead
 
 
 def test_idp_down_at_boot_fails_boot(apps_gateway_world, idp):
@@ -207,6 +208,7 @@ def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, devel
     collector = otlp.Collector().start()
     gw = apps_gateway.start({"gateway.yaml": "apps-gateway/12-gateway-telemetry.yaml"},
                             {**apps_gateway_world, "OTLP_COLLECTOR_URL": collector.url})
+    developers.forget("alice")  # sign in against this gateway: its public_url is new
     try:
         alice = developers.get("alice")
         claude_replied(alice.run(FIRST_REQUEST), "pong")
@@ -242,6 +244,7 @@ def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, devel
     finally:
         gw.stop()
         collector.stop()
+        developers.forget("alice")
 
 
 def test_telemetry_without_public_url_warns(apps_gateway_world, tmp_path):
