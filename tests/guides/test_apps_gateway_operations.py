@@ -111,31 +111,6 @@ def test_failover_to_the_second_upstream(apps_gateway_world, developers, upstrea
             gw.stop()
 
 
-def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_world,
-                                                                developers, upstream):
-    alice = developers.get("alice")
-    new = "new-session-secret-change-me-0123456789"
-    rotated = {**apps_gateway_world, "GATEWAY_JWT_SECRET": new,
-               "GATEWAY_JWT_SECRET_PREVIOUS": apps_gateway.JWT_SECRET}
-    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/21-gateway-rotate-secret.yaml"},
-                            rotated)
-    try:
-        claude_replied(alice.run(FIRST_REQUEST), "pong")
-    finally:
-        gw.stop()
-    # Dropping the old secret too early: the token alice holds no longer verifies.
-    gw = apps_gateway.start({"gateway.yaml": TUTORIAL},
-                            {**apps_gateway_world, "GATEWAY_JWT_SECRET": new})
-    try:
-        failed = alice.run(FIRST_REQUEST)
-        print(failed.output)
-        assert failed.code != 0
-        captures.check("apps-gateway/old-secret-dropped.txt", captures.console(
-            snippet(FIRST_REQUEST).read_text(), failed.output))
-    finally:
-        gw.stop()
-
-
 def test_idp_down_at_boot_fails_boot(apps_gateway_world, idp):
     """The gateway reads the IdP's discovery document at boot: with the IdP down it exits."""
     idp.stop()
@@ -198,6 +173,32 @@ def test_protocol_is_served_by_the_gateway(apps_gw):
     captures.check("apps-gateway/protocol-sections.txt", "\n".join(sections))
 
 
+def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_world,
+                                                                developers, upstream):
+    alice = developers.get("alice")
+    new = "new-session-secret-change-me-0123456789"
+    rotated = {**apps_gateway_world, "GATEWAY_JWT_SECRET": new,
+               "GATEWAY_JWT_SECRET_PREVIOUS": apps_gateway.JWT_SECRET}
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/21-gateway-rotate-secret.yaml"},
+                            rotated)
+    try:
+        claude_replied(alice.run(FIRST_REQUEST), "pong")
+    finally:
+        gw.stop()
+    # Dropping the old secret too early: the token alice holds no longer verifies.
+    gw = apps_gateway.start({"gateway.yaml": TUTORIAL},
+                            {**apps_gateway_world, "GATEWAY_JWT_SECRET": new})
+    try:
+        failed = alice.run(FIRST_REQUEST)
+        print(failed.output)
+        assert failed.code != 0
+        captures.check("apps-gateway/old-secret-dropped.txt", captures.console(
+            snippet(FIRST_REQUEST).read_text(), failed.output))
+    finally:
+        gw.stop()
+        developers.forget("alice")  # her Claude Code now holds a session it knows is dead
+
+
 def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, developers,
                                                        upstream):
     """The relay: Claude Code's OTLP metrics and logs go to the gateway, which forwards them to
@@ -207,6 +208,7 @@ def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, devel
     collector = otlp.Collector().start()
     gw = apps_gateway.start({"gateway.yaml": "apps-gateway/12-gateway-telemetry.yaml"},
                             {**apps_gateway_world, "OTLP_COLLECTOR_URL": collector.url})
+    developers.forget("alice")  # sign in against this gateway: its public_url is new
     try:
         alice = developers.get("alice")
         claude_replied(alice.run(FIRST_REQUEST), "pong")
@@ -242,6 +244,7 @@ def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, devel
     finally:
         gw.stop()
         collector.stop()
+        developers.forget("alice")
 
 
 def test_telemetry_without_public_url_warns(apps_gateway_world, tmp_path):

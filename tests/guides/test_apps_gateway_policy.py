@@ -197,10 +197,13 @@ def test_public_gateway_address_is_refused_at_login(apps_gateway_world, tmp_path
     """The production gateway.yaml with TLS, reached at a public address (added to the test
     namespace's loopback, so nothing leaves the machine): /login refuses it before any
     sign-in; over plain http it refuses any host but localhost."""
+    import shutil
     import subprocess
 
     from tests.harness import tls
     from tests.harness.terminal import Terminal
+    if not shutil.which("ip"):
+        pytest.skip("needs `ip` (Debian package iproute2) to add a public address to lo")
     subprocess.run(["ip", "addr", "add", f"{PUBLIC_IP}/32", "dev", "lo"], check=True)
     try:
         cert, key = tls.corp().issue(tmp_path / "tls", PUBLIC_IP, "localhost")

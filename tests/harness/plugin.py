@@ -214,6 +214,10 @@ def developers(tmp_path_factory, isolated):
                 self.terminals[user] = t
             return self.terminals[user]
 
+        def forget(self, user: str) -> None:
+            """After a test ended this developer's session: the next get() signs in again."""
+            self.terminals.pop(user, None)
+
     return Developers()
 
 
