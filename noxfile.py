@@ -48,6 +48,7 @@ SYSTEM_TOOLS = {
     "debootstrap": "debootstrap",  # the offline base image for containers
     "redis-server": "redis-server",  # shared state between gateway instances
     "haproxy": "haproxy",  # the production guide's load balancer
+    "ip": "iproute2",  # a non-loopback address on the test namespace's lo (apps gateway)
     "prometheus": "prometheus",  # metrics scraped from every gateway instance
     "docker-compose": "docker-compose",  # the production guide (Compose v1, what Debian has)
 }
