@@ -5,6 +5,7 @@ provider fake records what reaches the upstream."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -398,42 +399,55 @@ def spend_burst(gw) -> int:
         assert allowed <= 22, "the gateway never limited the rate"
 
 
-def test_rate_limited_claude_code_waits_retry_after(custom_gateway, upstream, terminal):
-    assert spend_burst(custom_gateway) == 21, "a burst of 20 allows 21 requests at once"
-    result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
-    claude_replied(result, "pong")  # after one 429, waited as told, then succeeded
-    assert 5 <= result.seconds < 15, f"{result.seconds:.1f}s"
-    access = (custom_gateway.workdir / "gateway-access.log").read_text()
-    assert re.findall(r'"POST /v1/messages\?beta=true HTTP/1.1" (\d+)', access) == \
-        ["429", "200"], access
+def claude_codes(gw) -> list[str]:
+    """Status of each of Claude Code's Messages calls in the nginx access log."""
+    access = (gw.workdir / "gateway-access.log").read_text()
+    return [line.split('" ')[1].split()[0] for line in access.splitlines()
+            if "claude-cli/" in line and "POST /v1/messages?beta=true" in line]
 
 
-def test_custom_gateway_rate_limit_gets_429(custom_gateway, upstream, terminal):
-    spend_burst(custom_gateway)
-    # The developer's other sessions keep the limit spent while Claude Code runs (a slot
-    # frees every 5 s: on a loaded machine Claude Code may start later than that).
-    busy = threading.Event()
+@contextlib.contextmanager
+def limit_kept_spent(gw, until=lambda: False):
+    """The developer's other sessions keep the limit spent (a slot frees every 5 s; on a
+    loaded machine Claude Code may start later than that) until `until()` holds."""
+    done = threading.Event()
 
     def keep_spending():
-        while not busy.wait(0.5):
+        while not done.wait(0.3) and not until():
             try:
-                event_arrivals(custom_gateway.url, ALICE)
+                event_arrivals(gw.url, ALICE)
             except urllib.error.HTTPError:
                 pass
 
     spender = threading.Thread(target=keep_spending, daemon=True)
     spender.start()
-    terminal.env["CLAUDE_CODE_MAX_RETRIES"] = "0"  # what shows once retries are spent
     try:
-        result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+        yield
     finally:
-        busy.set()
+        done.set()
         spender.join()
+
+
+def test_rate_limited_claude_code_waits_retry_after(custom_gateway, upstream, terminal):
+    started = time.monotonic()
+    allowed = spend_burst(custom_gateway)
+    # A burst of 20 allows 21 requests at once, plus one per 5 s it took to send them.
+    assert 21 <= allowed <= 21 + (time.monotonic() - started) // 5, allowed
+    # Spent until Claude Code's first request is refused; its retry 5 s later gets a slot.
+    with limit_kept_spent(custom_gateway, until=lambda: claude_codes(custom_gateway)):
+        result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
+    claude_replied(result, "pong")  # after one 429, waited as told, then succeeded
+    assert 5 <= result.seconds < 20, f"{result.seconds:.1f}s"
+    assert claude_codes(custom_gateway) == ["429", "200"]
+
+
+def test_custom_gateway_rate_limit_gets_429(custom_gateway, upstream, terminal):
+    spend_burst(custom_gateway)
+    terminal.env["CLAUDE_CODE_MAX_RETRIES"] = "0"  # what shows once retries are spent
+    with limit_kept_spent(custom_gateway):
+        result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
     claude_failed_with(result, "Request rejected (429) · Gateway rate limit reached", within_s=15)
-    access = (custom_gateway.workdir / "gateway-access.log").read_text()
-    claude = [line for line in access.splitlines() if "claude-cli/" in line
-              and "POST /v1/messages?beta=true" in line]
-    assert [line.split('" ')[1].split()[0] for line in claude] == ["429"], claude
+    assert claude_codes(custom_gateway) == ["429"]
     captures.check("enterprise/policy-429-gateway.console", console(result))
 
 

@@ -46,11 +46,12 @@ def gateway(gateways, provider):
 
 # -- Steps 1 and 5: installs ------------------------------------------------------------------
 
-def installed_version(package: str) -> str:
+def installed_versions(packages) -> list[str]:
+    """Versions installed in the LiteLLM venv, one Python start for all."""
     return subprocess.run(
         [components.litellm_bin() / "python", "-c",
-         f"import importlib.metadata as m; print(m.version({package!r}))"],
-        capture_output=True, text=True, check=True).stdout.strip()
+         "import importlib.metadata as m, sys; [print(m.version(p)) for p in sys.argv[1:]]",
+         *packages], capture_output=True, text=True, check=True).stdout.split()
 
 
 def test_install_line_pins_every_package_it_names():
@@ -63,8 +64,8 @@ def test_install_line_pins_every_package_it_names():
     expected = {"litellm[proxy]": LITELLM_VERSION, **VERSIONS["litellm"]["with"]}
     assert named == expected, f"install line pins {named}, conf/versions.toml {expected}"
     assert LITELLM_VERSION not in VERSIONS["litellm"]["denied"]
-    for package, version in expected.items():
-        assert installed_version(package.split("[")[0]) == version, package
+    installed = dict(zip(expected, installed_versions(p.split("[")[0] for p in expected)))
+    assert installed == expected, installed
     claude = snippet("quickstart/05-install-claude-code.sh").read_text()
     assert f"{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}" in claude
 
@@ -81,7 +82,7 @@ def test_documented_requirements_match_the_pinned_packages():
 
 
 def test_installed_components_are_the_pinned_ones():
-    assert installed_version("litellm") == LITELLM_VERSION
+    assert installed_versions(["litellm"]) == [LITELLM_VERSION]
     claude = subprocess.run([components.claude_bin() / "claude", "--version"],
                             capture_output=True, text=True, check=True).stdout
     assert claude.split()[0] == CLAUDE_CODE_VERSION
