@@ -29,6 +29,10 @@ def build_docs(session: nox.Session) -> None:
     # -W: warnings fail the build; -n: every cross-reference must resolve.
     session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "html",
                 "docs", str(BUILD))
+    # A markdown copy of every page beside its HTML (llms.txt links to them); own doctrees,
+    # so neither build invalidates the other's cache.
+    session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "markdown",
+                "-d", str(BUILD.parent / "doctrees-markdown"), "docs", str(BUILD))
 
 
 # Programs the proof drives that pip cannot install: command -> Debian package.
