@@ -1,5 +1,5 @@
 """Sessions: docs (build), serve (build + serve on 127.0.0.1), verify-docs (the whole proof),
-capture (re-record observed outputs), lint. Versions come from conf/."""
+a11y (the reader-experience tests alone), capture (re-record observed outputs), lint. Versions come from conf/."""
 
 from __future__ import annotations
 
@@ -101,6 +101,9 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     session.run("python", "-m", "pytest", *session.posargs,
                 env={"DOCS_BUILD": str(BUILD), **env})
     timings["tests"] = time.monotonic() - t
+    if not session.posargs:  # the whole proof passed: the pages may say so, with today's date
+        session.run("python", "docs/_ext/last_verified.py", str(BUILD),
+                    time.strftime("%Y-%m-%d", time.gmtime()))
     session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
 
 
@@ -108,6 +111,19 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
 def verify_docs(session: nox.Session) -> None:
     """Build the site and run every snippet against the real components."""
     prove(session, {})
+
+
+@nox.session
+def a11y(session: nox.Session) -> None:
+    """The site as readers meet it (tests/site/): axe-core on every page in light and dark at
+    1280 and 390 px, copy buttons, search, phone widths, links and machine-readable files.
+    verify-docs runs the same tests with everything else."""
+    install(session, "docs", "test")
+    if not shutil.which("chromium"):
+        need_system_tools(session)
+    build_docs(session)
+    session.run("python", "-m", "pytest", "tests/site", *session.posargs,
+                env={"DOCS_BUILD": str(BUILD)})
 
 
 @nox.session

@@ -51,8 +51,15 @@ ogp_enable_meta_description = True
 ogp_social_cards = {"enable": False}  # image cards need matplotlib; a text preview is enough
 # 404.html is served at any address: its links are absolute, under the base URL's path.
 notfound_urls_prefix = urlsplit(html_baseurl).path
+notfound_context = {
+    "title": "Page not found",
+    "body": ("<h1>Page not found</h1><p>There is no page at this address. If you followed a "
+             "link, the page may have a new name: try the search box, or start from "
+             f'<a href="{notfound_urls_prefix}tutorials/quickstart.html">the quickstart</a> or '
+             f'<a href="{notfound_urls_prefix}troubleshooting/index.html">troubleshooting'
+             "</a>.</p>"),
+}
 llms_txt_uri_template = "{base_url}{docname}.md"  # the markdown copies (nox: build_docs)
-llms_txt_exclude = ["404"]
 llms_txt_full_file = False  # it would concatenate MyST sources, directives unexpanded
 llms_txt_summary = ("Guides for running Claude Code through an LLM gateway (LiteLLM and others), "
                     "behind corporate proxies, in front of Anthropic, Amazon Bedrock and Google "
