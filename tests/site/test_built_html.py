@@ -6,6 +6,7 @@ canonical and OpenGraph tags, 404 page, a "last verified" line on every page).""
 from __future__ import annotations
 
 import re
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -13,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION
+from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
 
 RAW_MYST = [
     (re.compile(r"\{\{[^}]*\}\}"), "an unexpanded substitution"),
@@ -118,3 +119,18 @@ def test_404_page_links_from_the_site_root(site_build):
     assert "Page not found" in soup.title.text
     hrefs = [a["href"] for a in soup.select("article a[href]")]
     assert hrefs and all(h.startswith(("/", "http")) for h in hrefs), hrefs
+
+
+def test_only_a_passed_proof_run_stamps_the_date(tmp_path):
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import last_verified
+
+    page = tmp_path / "page.html"
+    page.write_text(f'<p class="last-verified"><time class="verified-on">'
+                    f"{last_verified.UNVERIFIED}</time></p>")
+    assert last_verified.stamp(tmp_path, "2026-12-01") == 1
+    stamped = page.read_text()
+    assert '<time class="verified-on" datetime="2026-12-01">2026-12-01</time>' in stamped
+    assert last_verified.UNVERIFIED not in stamped
+    with pytest.raises(ValueError):
+        last_verified.stamp(tmp_path, "yesterday")
