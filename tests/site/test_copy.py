@@ -59,9 +59,10 @@ def expected_copy(block: dict) -> tuple[str, str]:
     return block["text"].rstrip("\n"), f"inline block on {block['page']}"
 
 
+@pytest.mark.parametrize("variant", ["light-1280", "light-390"])  # commands wrap on a phone
 def test_every_copy_button_copies_what_the_reader_pastes(chromium, site_url, site_pages,
-                                                         site_blocks):
-    context = chromium.new_context(**VARIANTS["light-1280"])
+                                                         site_blocks, variant):
+    context = chromium.new_context(**VARIANTS[variant])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url[:-1])
     page = context.new_page()
     wrong, buttons = [], 0
@@ -92,3 +93,31 @@ def test_every_copy_button_copies_what_the_reader_pastes(chromium, site_url, sit
 @pytest.mark.parametrize("line, copied", [("$ a \\", "a \\"), ("> b", "b"), (">", "")])
 def test_transcript_prompts_are_removed(line, copied):
     assert commands(line) == copied
+
+
+OPACITY = "b => getComputedStyle(b).opacity"
+
+
+@pytest.mark.parametrize("variant", ["light-1280", "light-390"])
+def test_copy_button_shows_on_keyboard_focus_and_on_touch(chromium, site_url, variant):
+    context = chromium.new_context(**VARIANTS[variant])
+    page = context.new_page()
+    try:
+        page.goto(site_url + "tutorials/quickstart.html")
+        button = page.locator("button.copybtn").first
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(400)  # the button fades (0.3 s transition)
+        resting = float(button.evaluate(OPACITY))
+        for _ in range(200):  # Tab, as a keyboard reader does, until the button has focus
+            page.keyboard.press("Tab")
+            if button.evaluate("b => b === document.activeElement"):
+                break
+        else:
+            raise AssertionError("Tab never reaches the first copy button")
+        page.wait_for_timeout(400)
+        assert float(button.evaluate(OPACITY)) == 1, "focused copy button is not visible"
+        assert button.evaluate("b => getComputedStyle(b).outlineStyle") != "none"
+    finally:
+        context.close()
+    # On a touch screen (no hover) it shows without being touched; with a mouse it waits.
+    assert (resting == 1) == VARIANTS[variant]["has_touch"], resting
