@@ -79,7 +79,6 @@ html_static_path = ["_static"]
 html_search_scorer = str(DOCS / "_static" / "search-scorer.js")
 html_css_files = ["reader.css"]
 html_js_files = ["reader.js"]
-templates_path = ["_templates"]
 
 # "Last verified" on every page: these versions, and the date verify-docs stamps into the built
 # pages after every test passed (docs/_ext/last_verified.py); never a typed date.
