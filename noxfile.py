@@ -1,5 +1,6 @@
 """Sessions: docs (build), serve (build + serve on 127.0.0.1), verify-docs (the whole proof),
-a11y (the reader-experience tests alone), capture (re-record observed outputs), lint. Versions come from conf/."""
+a11y (the reader-experience tests alone), capture (re-record observed outputs), lint.
+Versions come from conf/."""
 
 from __future__ import annotations
 
