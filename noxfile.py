@@ -1,5 +1,6 @@
 """Sessions: docs (build), serve (build + serve on 127.0.0.1), verify-docs (the whole proof),
-capture (re-record observed outputs), lint. Versions come from conf/."""
+a11y (the reader-experience tests alone), capture (re-record observed outputs), lint.
+Versions come from conf/."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def build_docs(session: nox.Session) -> None:
     # -W: warnings fail the build; -n: every cross-reference must resolve.
     session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "html",
                 "docs", str(BUILD))
+    # A markdown copy of every page beside its HTML (llms.txt links to them); own doctrees,
+    # so neither build invalidates the other's cache.
+    session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "markdown",
+                "-d", str(BUILD.parent / "doctrees-markdown"), "docs", str(BUILD))
 
 
 # Programs the proof drives that pip cannot install: command -> Debian package.
@@ -129,6 +134,9 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
             t = time.monotonic()
             session.run("python", "-m", "pytest", "-m", "guard", "tests", env=run_env)
             timings["guards"] = time.monotonic() - t
+        if not session.posargs:  # the whole proof passed: the pages may say so, with the date
+            session.run("python", "docs/_ext/last_verified.py", str(BUILD),
+                        time.strftime("%Y-%m-%d", time.gmtime()))
     finally:
         shutil.rmtree(records, ignore_errors=True)
     session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
@@ -138,6 +146,19 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
 def verify_docs(session: nox.Session) -> None:
     """Build the site and run every snippet against the real components."""
     prove(session, {})
+
+
+@nox.session
+def a11y(session: nox.Session) -> None:
+    """The site as readers meet it (tests/site/): axe-core on every page in light and dark at
+    1280 and 390 px, copy buttons, search, phone widths, links and machine-readable files.
+    verify-docs runs the same tests with everything else."""
+    install(session, "docs", "test")
+    if not shutil.which("chromium"):
+        need_system_tools(session)
+    build_docs(session)
+    session.run("python", "-m", "pytest", "tests/site", *session.posargs,
+                env={"DOCS_BUILD": str(BUILD)})
 
 
 @nox.session

@@ -1,0 +1,139 @@
+"""The built site as files: no unexpanded MyST (raw `{{ … }}` substitutions, directive or role
+syntax) in what readers see; every internal link and anchor resolves; and the files a host,
+a search engine or a tool reads are there (llms.txt, a markdown copy of every page, sitemap,
+canonical and OpenGraph tags, 404 page, a "last verified" line on every page)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
+
+RAW_MYST = [
+    (re.compile(r"\{\{[^}]*\}\}"), "an unexpanded substitution"),
+    (re.compile(r"\{(?:literalinclude|include|toctree|code-block|note|warning|proof|ref|doc)\}"),
+     "MyST directive or role syntax"),
+    (re.compile(r"^(?:```|:::)", re.M), "a MyST fence"),
+]
+
+
+@pytest.fixture(scope="module")
+def soups(site_build, site_pages) -> dict[str, BeautifulSoup]:
+    return {rel: BeautifulSoup((site_build / rel).read_text(), "html.parser")
+            for rel in site_pages}
+
+
+def visible_text(soup: BeautifulSoup) -> str:
+    article = soup.find("article") or soup.body
+    for hidden in article.find_all(["script", "style"]):
+        hidden.decompose()
+    return article.get_text()
+
+
+def test_no_raw_myst_on_any_page(soups):
+    found = [f"{rel}: {what}: {m.group(0)!r}"
+             for rel, soup in soups.items() for pattern, what in RAW_MYST
+             for m in pattern.finditer(visible_text(soup))]
+    assert not found, "MyST the build did not expand:\n" + "\n".join(found)
+
+
+def test_the_check_catches_a_raw_substitution():
+    soup = BeautifulSoup("<article><code>{{ litellm_version }}</code></article>", "html.parser")
+    assert RAW_MYST[0][0].search(visible_text(soup))
+
+
+def test_every_internal_link_and_anchor_resolves(site_build, soups):
+    ids = {rel: {t["id"] for t in soup.find_all(id=True)} for rel, soup in soups.items()}
+    broken = []
+    for rel, soup in soups.items():
+        for a in soup.find_all("a", href=True):
+            url = urlsplit(a["href"])
+            if url.scheme or url.netloc or a["href"].startswith("mailto:"):
+                continue
+            if url.path.startswith("/"):  # 404.html: from the site root (a "/" base URL)
+                target = Path(unquote(url.path).lstrip("/"))
+            else:
+                target = (Path(rel).parent / unquote(url.path)) if url.path else Path(rel)
+            target = Path(*[p for p in target.parts if p != "."])
+            parts = []
+            for p in target.parts:
+                parts = parts[:-1] if p == ".." else [*parts, p]
+            target_rel = "/".join(parts)
+            if (site_build / target_rel).is_dir():
+                target_rel = f"{target_rel}/index.html".lstrip("/")
+            if not (site_build / target_rel).is_file():
+                broken.append(f"{rel}: {a['href']} (no file {target_rel})")
+            elif url.fragment and target_rel in ids and unquote(url.fragment) not in ids[
+                    target_rel]:
+                broken.append(f"{rel}: {a['href']} (no anchor #{url.fragment})")
+    assert not broken, "links that lead nowhere:\n" + "\n".join(broken)
+
+
+def test_llms_txt_lists_a_markdown_copy_of_every_page(site_build, site_pages):
+    if not (site_build / "index.md").exists():
+        pytest.fail(f"no markdown copies in {site_build}: build with nox (build_docs runs the "
+                    "markdown builder too)")
+    listed = re.findall(r"\]\(([^)]+\.md)\)", (site_build / "llms.txt").read_text())
+    base = urlsplit(listed[0]).path.rsplit("/", 1)[0] if listed else ""
+    copies = {urlsplit(u).path.removeprefix(base).lstrip("/") for u in listed}
+    pages = {p.removesuffix(".html") + ".md" for p in site_pages
+             if p not in ("genindex.html", "search.html", "404.html")}
+    assert pages <= copies, f"pages missing from llms.txt: {sorted(pages - copies)}"
+    for md in pages:
+        text = (site_build / md).read_text()
+        assert text.startswith("# "), f"{md} is not a markdown copy of its page"
+        assert not RAW_MYST[0][0].search(text), f"{md} holds an unexpanded substitution"
+
+
+def test_sitemap_lists_every_page_under_the_base_url(site_build, site_pages):
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [e.text for e in ET.parse(site_build / "sitemap.xml").findall(".//s:loc", ns)]
+    content = [p for p in site_pages if p not in ("genindex.html", "search.html", "404.html")]
+    assert {loc.rsplit("/", 1)[-1] for loc in locs} >= {Path(p).name for p in content}
+    assert len(locs) == len(content)
+
+
+def test_every_page_has_canonical_opengraph_and_last_verified(soups):
+    missing = []
+    for rel, soup in soups.items():
+        if rel in ("genindex.html", "search.html", "404.html"):
+            continue
+        canonical = soup.find("link", rel="canonical")
+        if not canonical or not canonical["href"].endswith(rel):
+            missing.append(f"{rel}: canonical link")
+        for prop in ("og:title", "og:url", "og:description"):
+            if not soup.find("meta", property=prop):
+                missing.append(f"{rel}: {prop}")
+        line = soup.find(class_="last-verified")
+        if not line or LITELLM_VERSION not in line.text or CLAUDE_CODE_VERSION not in line.text:
+            missing.append(f"{rel}: last-verified line with the pinned versions")
+    assert not missing, "\n".join(missing)
+
+
+def test_404_page_links_from_the_site_root(site_build):
+    soup = BeautifulSoup((site_build / "404.html").read_text(), "html.parser")
+    assert "Page not found" in soup.title.text
+    hrefs = [a["href"] for a in soup.select("article a[href]")]
+    assert hrefs and all(h.startswith(("/", "http")) for h in hrefs), hrefs
+
+
+def test_only_a_passed_proof_run_stamps_the_date(tmp_path):
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import last_verified
+
+    page = tmp_path / "page.html"
+    page.write_text(f'<p class="last-verified"><time class="verified-on">'
+                    f"{last_verified.UNVERIFIED}</time></p>")
+    assert last_verified.stamp(tmp_path, "2026-12-01") == 1
+    stamped = page.read_text()
+    assert '<time class="verified-on" datetime="2026-12-01">2026-12-01</time>' in stamped
+    assert last_verified.UNVERIFIED not in stamped
+    with pytest.raises(ValueError):
+        last_verified.stamp(tmp_path, "yesterday")
