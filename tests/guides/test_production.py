@@ -99,6 +99,7 @@ def stack(docker_engine, provider, gateways, tmp_path_factory):
     started = time.monotonic()
     s.up = s.run(*UP)
     s.up_seconds = time.monotonic() - started
+    ran(*FILES.values())  # docker-compose read and ran every one of them
     yield s
     s.compose("down -t 5")
 
@@ -134,11 +135,11 @@ def test_prometheus_scrapes_both_instances(stack, stack_upstream, terminal):
         snippet("production/12-prometheus-queries.sh").read_text(), latency))
 
 
-def ask_instance(terminal, port: int) -> Result:
+def ask_instance(terminal, port: int, ask: str = ASK) -> Result:
     """The page's request, sent to one instance directly (to know which one answered)."""
     return terminal.sh(f"source {snippet(CONNECT)}\n"
                        f"export ANTHROPIC_BASE_URL=http://localhost:{port}\n"
-                       f"source {snippet(ASK)}")
+                       f"source {snippet(ask)}")
 
 
 def test_redis_cache_crosses_instances_counters_do_not(stack, stack_upstream, terminal):
@@ -237,6 +238,7 @@ def test_kill_with_tuned_balancer(stack, stack_upstream, terminal):
     stack.place("haproxy-tuned.cfg", "production/08-haproxy-tuned.cfg")
     stack.run("production/09-reload-balancer.sh")
     time.sleep(3)  # the first health checks
+    ran("production/08-haproxy-tuned.cfg")
     KILLS["tuned"] = k = kill_under_load(stack, terminal)
     print(summary("tuned", k))
     assert k["claude_failed"] == 0, k
@@ -284,11 +286,10 @@ def test_config_change_rolled_out_without_failed_requests(stack, stack_upstream,
     failed = [r.output for r in asks if r.code != 0 or r.stdout.strip() != "pong"]
     assert asks and not failed, failed
     ROLLOUTS["v2"] = seconds
+    ran("production/11-config-v2.yaml")
     # The new config is live on both instances: the name it adds now answers.
     for port in INSTANCES.values():
-        r = terminal.sh(f"source {snippet(CONNECT)}\nexport ANTHROPIC_BASE_URL="
-                        f"http://localhost:{port}\nsource {snippet('quickstart/13-unknown-model.sh')}")
-        claude_replied(r, "pong")
+        claude_replied(ask_instance(terminal, port, "quickstart/13-unknown-model.sh"), "pong")
     ROLLOUTS["requests"] = len(asks)
 
 
