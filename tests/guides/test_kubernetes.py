@@ -62,3 +62,20 @@ def test_configmap_config_is_served_by_litellm(gateways, provider, terminal, tmp
     finally:
         redis.terminate()
         redis.wait(10)
+
+
+def test_bench_instances_output_is_consistent():
+    """The page includes the output of `nox -s bench-instances` (a benchmark, not a test):
+    check it is that session's output and that its ratios follow from its own figures."""
+    import re
+
+    from tests.harness import captures
+    from tests.harness.project import CAPTURED
+    text = (CAPTURED / "production/bench-instances.txt").read_text()
+    assert text.startswith("nox -s bench-instances:") and "\nmachine: " in text
+    direct = float(re.search(r"direct to the provider stand-in: (\d+) req/s", text).group(1))
+    rows = re.findall(r"^\s+(\d+) \|\s+([\d.]+) \|\s+([\d.]+) \|", text, re.M)
+    assert [int(n) for n, _, _ in rows][0] == 1 and len(rows) >= 2
+    for _, rps, ratio in rows:
+        assert abs(float(rps) / direct - float(ratio)) < 0.01, (rps, ratio)
+    captures.check("production/bench-instances.txt", text)
