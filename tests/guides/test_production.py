@@ -250,7 +250,7 @@ def test_kill_figures_captured(stack):
         pytest.skip("needs both kill tests in this run")
     captures.check("production/kill-under-load.txt",
                    "\n".join(summary(n, KILLS[n]) for n in ("basic", "tuned")),
-                   figures=r"\d+|\([^)]*\)")
+                   figures=r"\d+|\((?:[^()]|\([^()]*\))*\)")
 
 
 # -- Config changes rolled out instance by instance ---------------------------------------
