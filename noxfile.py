@@ -240,3 +240,15 @@ def bench_gateways(session: nox.Session) -> None:
     session.run("python", "-m", "tests.harness.components")
     session.run("python", "-m", "tests.harness.overhead")
     build_docs(session)
+
+
+@nox.session(name="bench-instances")
+def bench_instances(session: nox.Session) -> None:
+    """N LiteLLM instances behind HAProxy: `nox -s bench-instances -- [N ...]` (default
+    1 2 4 6 8 10). Throughput and p50/p95 latency as ratios against the provider directly;
+    writes docs/_captured/production/bench-instances.txt. Needs root (the Docker engine)."""
+    install(session, "test")
+    need_system_tools(session)
+    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.images")
+    session.run("python", "-m", "tests.harness.bench_instances", *session.posargs)

@@ -1,0 +1,2 @@
+cp haproxy-tuned.cfg haproxy.cfg
+docker-compose restart haproxy

@@ -1,0 +1,1 @@
+cp config.previous.yaml config.yaml
