@@ -1,0 +1,1 @@
+claude -p "Reply with the word pong"

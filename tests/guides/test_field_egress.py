@@ -1,0 +1,80 @@
+"""Field failures: locked-down egress (docs/how-to/field-failures-egress.md). Which hosts
+Claude Code tries to reach besides the gateway, recorded by a real Squid that every request
+but the gateway's must go through (HTTPS_PROXY, NO_PROXY for the gateway). Squid knows no
+outside name here (no DNS in the test namespace), so each attempt fails at once and is
+logged; what this measures is proxied traffic only."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.harness import anthropic_wire, captures
+from tests.harness.expect import claude_replied
+from tests.harness.forward_proxy import ForwardProxy
+from tests.harness.provider_fake import serving
+from tests.harness.terminal import Terminal
+
+CONNECT = "field-egress/01-connect.sh"
+ASK = "field-egress/02-ask.sh"
+QUIET = "field-egress/03-no-nonessential-traffic.sh"
+INTERACTIVE = "field-egress/04-interactive.sh"
+NO_MARKETPLACE = "field-egress/05-no-marketplace-autoinstall.sh"
+
+
+@pytest.fixture(scope="module")
+def world(gateways):
+    gateways.free_port(4000)
+    proxy = ForwardProxy().start()
+    try:
+        with serving(anthropic_wire.install, port=4000) as gateway:
+            yield gateway, proxy
+    finally:
+        proxy.stop()
+
+
+def _hosts(proxy: ForwardProxy, settle_s: float = 2.0) -> list[str]:
+    time.sleep(settle_s)  # Squid logs a tunnel when it ends
+    return sorted({e.url if e.method == "CONNECT" else f"{e.method} {e.url}"
+                   for e in proxy.log()})
+
+
+def _row(label: str, hosts: list[str], test: str) -> str:
+    shown = "<br>".join(f"`` {h} ``" for h in hosts) or "(none)"
+    return f"| {label} | {shown} | {{proof}}`{test}` |"
+
+
+HEAD = "| Run | Hosts tried through the proxy (CONNECT host:port) | Proof |\n|---|---|---|"
+
+
+def test_hosts_contacted_in_print_mode(world, terminal):
+    gateway, proxy = world
+    rows = []
+    for label, extra in [("`claude -p`", []),
+                         ("`claude -p` with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`", [QUIET])]:
+        gateway.reset()
+        proxy.clear_log()
+        claude_replied(terminal.run(CONNECT, *extra, ASK), "pong")
+        rows.append(_row(label, _hosts(proxy), "test_hosts_contacted_in_print_mode"))
+    captures.check("field-egress/print.md", HEAD + "\n" + "\n".join(rows) + "\n")
+
+
+def test_hosts_contacted_in_interactive_mode(world, tmp_path):
+    gateway, proxy = world
+    rows = []
+    for i, (label, extra) in enumerate([
+            ("`claude` (one prompt)", []),
+            ("`claude` with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`", [QUIET]),
+            ("`claude` with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1` and "
+             "`CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL=1`", [QUIET, NO_MARKETPLACE])]):
+        terminal = Terminal(tmp_path / f"run{i}")
+        terminal.seed_first_run()
+        gateway.reset()
+        proxy.clear_log()
+        with terminal.session(CONNECT, *extra, INTERACTIVE, timeout=60) as screen:
+            screen.type("Reply with the word pong", "pong")
+            screen.wait(r"pong[\s\S]+pong")
+            time.sleep(3)  # background lookups after the first answer
+        rows.append(_row(label, _hosts(proxy), "test_hosts_contacted_in_interactive_mode"))
+    captures.check("field-egress/interactive.md", HEAD + "\n" + "\n".join(rows) + "\n")
