@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -167,12 +168,15 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     gw = gateway_on(gateways, "routing/01-multi-region.yaml", provider, aws_gateway_env,
                     google_gateway_env)
     bedrock.down_regions.add("us-east-1")
+    started = time.monotonic()
     statuses = [ask(gw) for _ in range(12)]
+    windows = 1 + int((time.monotonic() - started) // 30)  # cooldown_time: 30 s
     seen = regions(bedrock)
-    # allowed_fails: 1: the second failure within the minute rests us-east-1 (for
-    # cooldown_time, 30 s, longer than this test): every later request goes to us-west-2.
+    # allowed_fails: 1: the second failure within the minute rests us-east-1 for
+    # cooldown_time (30 s): later requests go to us-west-2 until the rest is over (on a
+    # busy machine the twelve requests can outlast one rest: at most two tries per rest).
     # Without the rest, random routing would draw us-east-1 for about half of them.
-    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 2, seen
+    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 2 * windows, seen
     assert seen.count("us-west-2") == 12 and not vertex.received("POST"), seen
 
 

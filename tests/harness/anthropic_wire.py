@@ -125,7 +125,12 @@ def report_cache_usage(fake: ProviderFake) -> ProviderFake:
     Anthropic isolates prompt caches between organizations, so two deployments with their own
     keys do not share them. Sizes are approximate (4 bytes a token)."""
     fake.prompt_caches = {}
-    fake.on_reset.append(fake.prompt_caches.clear)
+
+    def opt_out() -> None:  # the next test gets the plain usage again
+        fake.prompt_caches = None
+        fake.on_reset.remove(opt_out)
+
+    fake.on_reset.append(opt_out)
     return fake
 
 

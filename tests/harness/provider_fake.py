@@ -142,7 +142,7 @@ class ProviderFake:
             self.requests.clear()
             self.reply_text, self.sse_gap_s = self._initial
             self.response_headers = {}
-        for undo in self.on_reset:
+        for undo in list(self.on_reset):
             undo()
 
     def _add(self, fault: Fault) -> None:

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -46,7 +47,8 @@ PROMPT = re.compile(r"^\s*(?:[\w.@-]+(?::[^$\n]*)?)?\$ \S", re.MULTILINE)
 
 
 def check_yaml(text: str, inline: bool = False) -> None:
-    data = yaml.safe_load(text)
+    documents = list(yaml.safe_load_all(text))  # Kubernetes manifests hold several
+    data = documents[0] if len(documents) == 1 else None
     if inline and isinstance(data, dict) and (keys := sorted(LITELLM_CONFIG_KEYS & set(data))):
         raise AssertionError(
             f"inline YAML with LiteLLM config sections ({', '.join(keys)}): a LiteLLM config "
@@ -86,9 +88,28 @@ def check_bash(text: str, inline: bool = False) -> None:
     assert r.returncode == 0, f"shellcheck:\n{r.stdout}{r.stderr}"
 
 
+ENV_LINE = re.compile(r"[A-Z_][A-Z0-9_]*=\S*")
+
+
+def check_env_file(text: str) -> None:
+    """A Compose env file: NAME=value lines (no quotes, no spaces: Compose v1 keeps them)."""
+    bad = [line for line in text.splitlines()
+           if line.strip() and not line.startswith("#") and not ENV_LINE.fullmatch(line)]
+    assert not bad, f"not NAME=value lines: {bad}"
+
+
+def check_haproxy(text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg") as f:
+        f.write(text)
+        f.flush()
+        r = subprocess.run(["haproxy", "-c", "-f", f.name], capture_output=True, text=True)
+    assert r.returncode == 0, f"haproxy -c:\n{r.stdout}{r.stderr}"
+
+
 def check_file(path: Path) -> None:
     text = path.read_text()
-    checks = {".yaml": check_yaml, ".yml": check_yaml, ".json": check_json, ".sh": check_bash}
+    checks = {".yaml": check_yaml, ".yml": check_yaml, ".json": check_json, ".sh": check_bash,
+              ".env": check_env_file, ".cfg": check_haproxy}
     if path.suffix in (".template", ".map"):  # nginx configs: `nginx -t`
         from . import nginx
         return nginx.check_config(path)
