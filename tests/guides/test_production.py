@@ -10,8 +10,10 @@ provider fake. Everything else is the reader's bytes.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,8 +23,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.harness import captures
 from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.snippets import ran, snippet
 from tests.harness.terminal import Result, Terminal
 
 FILES = {
