@@ -3,9 +3,11 @@
 sphinx-markdown-builder as a second builder into the same folder (noxfile.py build_docs,
 .readthedocs.yaml). llms.txt (sphinx-llms-txt) links to these copies.
 
-sphinx-design's card titles are a node the markdown builder does not know (it would drop
-them with a warning); their text is kept as it is."""
+sphinx-design's card titles, literalinclude captions and generic admonitions are nodes the
+markdown builder does not know (it would drop them with a warning); their text is kept as it
+is."""
 
+from docutils import nodes
 from sphinx_design.shared import PassthroughTextElement
 
 
@@ -14,5 +16,6 @@ def keep_text(self, node):
 
 
 def setup(app):
-    app.add_node(PassthroughTextElement, override=True, markdown=(keep_text, keep_text))
+    for node in (PassthroughTextElement, nodes.caption, nodes.admonition):
+        app.add_node(node, override=True, markdown=(keep_text, keep_text))
     return {"parallel_read_safe": True, "parallel_write_safe": True}
