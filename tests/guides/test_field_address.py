@@ -47,12 +47,13 @@ def test_wrong_port(gateway, terminal):
 def test_model_discovery_through_litellm(gateway, upstream, terminal):
     """LiteLLM answers GET /v1/models (OpenAI-shaped list of its model names); with discovery
     on, Claude Code still gets its answer."""
-    result = terminal.run("field-address/02-base-url-fixed.sh", "field-address/05-model-discovery.sh",
-                          ASK)
+    result = terminal.run("field-address/02-base-url-fixed.sh",
+                          "field-address/05-model-discovery.sh", ASK)
     claude_replied(result, "pong")
     listed = terminal.sh(
         "curl -s -H 'Authorization: Bearer sk-litellm-change-me' http://localhost:4000/v1/models"
-        " | python3 -c 'import json,sys; print(*[m[\"id\"] for m in json.load(sys.stdin)[\"data\"]])'")
+        " | python3 -c 'import json,sys;"
+        " print(*[m[\"id\"] for m in json.load(sys.stdin)[\"data\"]])'")
     assert listed.stdout.split() == ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]
     assert "/v1/models" in gateway.log()
 

@@ -47,7 +47,8 @@ def test_bedrock_route_refuses_claude_codes_betas(bedrock_gateway, bedrock, term
         f"flags reaching Bedrock: {', '.join(_betas(calls[0]))}",
         f"flags this Bedrock stand-in refuses: {', '.join(unknown)}",
         "context_management in the Bedrock body: "
-        + ("absent" if all("context_management" not in (c.json or {}) for c in calls) else "present")]))
+        + ("absent" if all("context_management" not in (c.json or {}) for c in calls)
+           else "present")]))
 
 
 def test_disable_experimental_betas_fixes_the_bedrock_route(bedrock_gateway, bedrock, terminal):

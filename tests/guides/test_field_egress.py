@@ -7,6 +7,7 @@ logged; what this measures is proxied traffic only."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,20 +25,33 @@ NO_MARKETPLACE = "field-egress/05-no-marketplace-autoinstall.sh"
 
 
 @pytest.fixture(scope="module")
-def world(gateways):
+def gateway(gateways):
     gateways.free_port(4000)
+    with serving(anthropic_wire.install, port=4000) as fake:
+        yield fake
+
+
+@contextmanager
+def recording_proxy():
+    """A fresh Squid per run, so a late attempt of one run cannot show up in the next."""
     proxy = ForwardProxy().start()
     try:
-        with serving(anthropic_wire.install, port=4000) as gateway:
-            yield gateway, proxy
+        yield proxy
     finally:
         proxy.stop()
 
 
-def _hosts(proxy: ForwardProxy, settle_s: float = 2.0) -> list[str]:
-    time.sleep(settle_s)  # Squid logs a tunnel when it ends
+def _hosts(proxy: ForwardProxy, quiet_s: float = 4.0) -> list[str]:
+    """Once the log has stopped growing for `quiet_s` (Squid logs a tunnel when it ends, and
+    a name it cannot resolve takes its DNS timeout, 2 s, to fail)."""
+    count, since = -1, time.monotonic()
+    while time.monotonic() - since < quiet_s:
+        if len(proxy.log()) != count:
+            count, since = len(proxy.log()), time.monotonic()
+        time.sleep(0.2)
+    # "-" lines are connections without a request: the harness's own readiness probe.
     return sorted({e.url if e.method == "CONNECT" else f"{e.method} {e.url}"
-                   for e in proxy.log()})
+                   for e in proxy.log() if e.method != "-"})
 
 
 def _row(label: str, hosts: list[str], test: str) -> str:
@@ -48,20 +62,19 @@ def _row(label: str, hosts: list[str], test: str) -> str:
 HEAD = "| Run | Hosts tried through the proxy (CONNECT host:port) | Proof |\n|---|---|---|"
 
 
-def test_hosts_contacted_in_print_mode(world, terminal):
-    gateway, proxy = world
+def test_hosts_contacted_in_print_mode(gateway, terminal):
     rows = []
-    for label, extra in [("`claude -p`", []),
-                         ("`claude -p` with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`", [QUIET])]:
+    for label, extra in [
+            ("`claude -p`", []),
+            ("`claude -p` with `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1`", [QUIET])]:
         gateway.reset()
-        proxy.clear_log()
-        claude_replied(terminal.run(CONNECT, *extra, ASK), "pong")
-        rows.append(_row(label, _hosts(proxy), "test_hosts_contacted_in_print_mode"))
+        with recording_proxy() as proxy:
+            claude_replied(terminal.run(CONNECT, *extra, ASK), "pong")
+            rows.append(_row(label, _hosts(proxy), "test_hosts_contacted_in_print_mode"))
     captures.check("field-egress/print.md", HEAD + "\n" + "\n".join(rows) + "\n")
 
 
-def test_hosts_contacted_in_interactive_mode(world, tmp_path):
-    gateway, proxy = world
+def test_hosts_contacted_in_interactive_mode(gateway, tmp_path):
     rows = []
     for i, (label, extra) in enumerate([
             ("`claude` (one prompt)", []),
@@ -71,10 +84,11 @@ def test_hosts_contacted_in_interactive_mode(world, tmp_path):
         terminal = Terminal(tmp_path / f"run{i}")
         terminal.seed_first_run()
         gateway.reset()
-        proxy.clear_log()
-        with terminal.session(CONNECT, *extra, INTERACTIVE, timeout=60) as screen:
-            screen.type("Reply with the word pong", "pong")
-            screen.wait(r"pong[\s\S]+pong")
-            time.sleep(3)  # background lookups after the first answer
-        rows.append(_row(label, _hosts(proxy), "test_hosts_contacted_in_interactive_mode"))
+        with recording_proxy() as proxy:
+            with terminal.session(CONNECT, *extra, INTERACTIVE, timeout=60) as screen:
+                screen.type("Reply with the word pong", "pong")
+                screen.wait(r"pong[\s\S]+pong")
+                time.sleep(5)  # the session stays open a moment, as a developer's would
+            rows.append(_row(label, _hosts(proxy),
+                             "test_hosts_contacted_in_interactive_mode"))
     captures.check("field-egress/interactive.md", HEAD + "\n" + "\n".join(rows) + "\n")

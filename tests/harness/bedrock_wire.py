@@ -103,8 +103,9 @@ def install(fake: ProviderFake, models=MODELS, supported_betas=SUPPORTED_BETAS) 
         if not body.get("messages"):
             return error(resp, 400, "ValidationException", "messages: Field required")
         edits = (body.get("context_management") or {}).get("edits") or []
-        if fake.context_management_edits is not None and "context_management" in body and (
-                not edits or any(e.get("type") not in fake.context_management_edits for e in edits)):
+        accepted = fake.context_management_edits
+        if accepted is not None and "context_management" in body and (
+                not edits or any(e.get("type") not in accepted for e in edits)):
             return error(resp, 400, "ValidationException",
                          "context_management: Extra inputs are not permitted")
         if m["action"] == "invoke":
