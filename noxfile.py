@@ -207,14 +207,19 @@ def bench(session: nox.Session) -> None:
                 f"({', '.join(f'{s:.0f}' for s in seconds)})")
 
 
-@nox.session
-def matrix(session: nox.Session) -> None:
-    """Measure the compatibility matrix (conf/matrix.toml): install every listed release
-    (cached by version), run the checks for each pair, write docs/_generated/."""
+def with_components(session: nox.Session) -> None:
+    """What the measuring sessions share with verify-docs: its tools and pinned components."""
     install(session, "docs", "test")
     session.install("-e", ".")
     need_system_tools(session)
     session.run("python", "-m", "tests.harness.components")
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Measure the compatibility matrix (conf/matrix.toml): install every listed release
+    (cached by version), run the checks for each pair, write docs/_generated/."""
+    with_components(session)
     session.run("python", "-m", "tests.harness.matrix")
     build_docs(session)
 
@@ -223,10 +228,7 @@ def matrix(session: nox.Session) -> None:
 def drift(session: nox.Session) -> None:
     """The newest Claude Code and the newest LiteLLM that installs here, against the matrix
     checks (`-- all`: the whole suite), and what changed in the binary since the pin."""
-    install(session, "docs", "test")
-    session.install("-e", ".")
-    need_system_tools(session)
-    session.run("python", "-m", "tests.harness.components")
+    with_components(session)
     session.run("python", "-m", "tests.harness.drift", *session.posargs)
 
 
@@ -234,10 +236,7 @@ def drift(session: nox.Session) -> None:
 def bench_gateways(session: nox.Session) -> None:
     """Gateway overhead on Claude Code's route: direct, nginx, LiteLLM (1 and 2 workers),
     interleaved; writes docs/_generated/bench-gateways.{json,md,svg} for the overhead page."""
-    install(session, "docs", "test")
-    session.install("-e", ".")
-    need_system_tools(session)
-    session.run("python", "-m", "tests.harness.components")
+    with_components(session)
     session.run("python", "-m", "tests.harness.overhead")
     build_docs(session)
 
