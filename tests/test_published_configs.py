@@ -104,11 +104,11 @@ def switch_model(screen, alias: str, nth: int) -> None:
     """`/model <alias>`, the `nth` switch of the session; a conversation under way asks to
     confirm first (its first answer: Yes)."""
     keys(screen, f"/model {alias}", "Enter")
-    done = r"(?s)" + r".*".join([r"Set model to"] * nth)
-    on = screen.wait(rf"Switch model\?|{done}")
+    done = r".*".join([r"Set model to"] * nth)
+    on = screen.wait(rf"(?s)Switch model\?|{done}")
     if "Switch model?" in on:
         keys(screen, "Enter")
-        screen.wait(done)
+        screen.wait(r"(?s)" + done)
 
 
 def answered(screen, count: int) -> None:
