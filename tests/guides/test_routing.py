@@ -169,11 +169,13 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     bedrock.down_regions.add("us-east-1")
     statuses = [ask(gw) for _ in range(12)]
     seen = regions(bedrock)
-    # allowed_fails: 1: the second failure within the minute rests us-east-1 (for
-    # cooldown_time, 30 s, longer than this test): every later request goes to us-west-2.
-    # Without the rest, random routing would draw us-east-1 for about half of them.
-    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 2, seen
-    assert seen.count("us-west-2") == 12 and not vertex.received("POST"), seen
+    # allowed_fails: 1 rests us-east-1 after its first failures (two or three attempts in
+    # the runs measured here; cooldown_time, 30 s, outlasts this test): every later request
+    # goes to us-west-2. Without the rest, random routing would draw us-east-1 for about
+    # half of them.
+    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 3, " ".join(seen)
+    assert set(seen[-6:]) == {"us-west-2"} and seen.count("us-west-2") == 12, " ".join(seen)
+    assert not vertex.received("POST")
 
 
 def test_usage_based_routing_limits_claude_code(gateways, provider, tmp_path):
