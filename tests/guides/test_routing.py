@@ -172,12 +172,15 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     statuses = [ask(gw) for _ in range(12)]
     windows = 1 + int((time.monotonic() - started) // 30)  # cooldown_time: 30 s
     seen = regions(bedrock)
-    # allowed_fails: 1: the second failure within the minute rests us-east-1 for
-    # cooldown_time (30 s): later requests go to us-west-2 until the rest is over (on a
-    # busy machine the twelve requests can outlast one rest: at most two tries per rest).
+    # allowed_fails: 1 rests us-east-1 after its first failures (two or three attempts in
+    # the runs measured here) for cooldown_time, 30 s: later requests go to us-west-2. On a
+    # busy machine the twelve requests can outlast one rest: at most three tries per rest.
     # Without the rest, random routing would draw us-east-1 for about half of them.
-    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 2 * windows, seen
-    assert seen.count("us-west-2") == 12 and not vertex.received("POST"), seen
+    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 3 * windows, " ".join(seen)
+    if windows == 1:
+        assert set(seen[-6:]) == {"us-west-2"}, " ".join(seen)
+    assert seen.count("us-west-2") == 12, " ".join(seen)
+    assert not vertex.received("POST")
 
 
 def test_usage_based_routing_limits_claude_code(gateways, provider, tmp_path):
