@@ -184,7 +184,8 @@ STANDS = {
 }
 
 
-@pytest.mark.parametrize("rel", [*CONFIGS, *EXEMPT])
+# The Kubernetes ConfigMap wraps the config in a manifest: validate reads config files only.
+@pytest.mark.parametrize("rel", [r for r in (*CONFIGS, *EXEMPT) if not r.startswith("kubernetes/")])
 def test_published_config_passes_the_validator(rel, terminal):
     """`gateway-assistant validate` (this checkout's, as `pip install .` installs it) on each
     published config, where LiteLLM starts: it passes, or its page shows what it finds."""

@@ -17,7 +17,9 @@ from bs4 import BeautifulSoup
 from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
 
 RAW_MYST = [
-    (re.compile(r"\{\{[^}]*\}\}"), "an unexpanded substitution"),
+    # A MyST substitution names a key ({{ litellm_version }}); Go templates in the reader's
+    # docker commands ({{.State.Health.Status}}) are the snippet's own bytes.
+    (re.compile(r"\{\{\s*[A-Za-z_]\w*\s*\}\}"), "an unexpanded substitution"),
     (re.compile(r"\{(?:literalinclude|include|toctree|code-block|note|warning|proof|ref|doc)\}"),
      "MyST directive or role syntax"),
     (re.compile(r"^(?:```|:::)", re.M), "a MyST fence"),
