@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+
+from .provider_fake import ProviderFake
 
 
 @dataclass
@@ -85,56 +85,33 @@ def _proto_strings(data: bytes, depth: int = 0) -> list[str]:
         return [] if depth else out
 
 
-@dataclass
 class Collector:
-    host: str = "127.0.0.1"
-    port: int = 0
-    exports: list[Export] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    """The collector: the provider fake's recording server with the OTLP/HTTP routes."""
+
+    def __init__(self):
+        self._fake = ProviderFake()
+        for signal in ("metrics", "logs", "traces"):
+            self._fake.route("POST", rf"/v1/{signal}/?",
+                             lambda req, resp, _m: resp.json(200, {}))
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self._fake.url
 
     def start(self) -> Collector:
-        collector = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                collector.exports.append(Export(
-                    self.path, self.headers.get("Content-Type", ""), body,
-                    {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                try:
-                    self.wfile.write(b"{}")
-                except ConnectionError:  # the sender may hang up once it has the status
-                    pass
-
-        class Server(ThreadingHTTPServer):
-            def handle_error(self, request, client_address):
-                pass  # a sender that hangs up mid-exchange is its business, not a failure
-
-        self._server = Server((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._fake.start()
         return self
 
+    @property
+    def exports(self) -> list[Export]:
+        out = []
+        for r in self._fake.received("POST", r"^/v1/(metrics|logs|traces)/?$"):
+            body = gzip.decompress(r.body) if r.header("content-encoding") == "gzip" else r.body
+            out.append(Export(r.path, r.header("content-type") or "", body, dict(r.headers)))
+        return out
+
     def received(self, signal: str) -> list[Export]:
-        return [e for e in list(self.exports) if e.path.rstrip("/").endswith(f"/v1/{signal}")]
+        return [e for e in self.exports if e.path.rstrip("/").endswith(f"/v1/{signal}")]
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        self._fake.stop()
