@@ -172,13 +172,16 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     statuses = [ask(gw) for _ in range(12)]
     windows = 1 + int((time.monotonic() - started) // 30)  # cooldown_time: 30 s
     seen = regions(bedrock)
-    # allowed_fails: 1 rests us-east-1 after its first failures (two or three attempts in
-    # the runs measured here) for cooldown_time, 30 s: later requests go to us-west-2. On a
-    # busy machine the twelve requests can outlast one rest: at most three tries per rest.
-    # Without the rest, random routing would draw us-east-1 for about half of them.
-    assert statuses == [200] * 12 and 1 <= seen.count("us-east-1") <= 3 * windows, " ".join(seen)
-    if windows == 1:
-        assert set(seen[-6:]) == {"us-west-2"}, " ".join(seen)
+    # allowed_fails: 1 rests us-east-1 after its first failures for cooldown_time, 30 s:
+    # later requests go to us-west-2. The rest is set as a failure is handled, so a request
+    # already retrying (num_retries: 2, three attempts) or the next one can still draw
+    # us-east-1: at most two requests' attempts, six, per rest (two to four in the runs
+    # measured here). Without the rest, random routing would draw us-east-1 for about half
+    # of the twelve requests and keep doing so to the end.
+    east = [i for i, region in enumerate(seen) if region == "us-east-1"]
+    assert statuses == [200] * 12 and 1 <= len(east) <= 6 * windows, " ".join(seen)
+    if windows == 1:  # one rest covered the run: after the first attempts, none
+        assert east[-1] < len(seen) - 6, " ".join(seen)
     assert seen.count("us-west-2") == 12, " ".join(seen)
     assert not vertex.received("POST")
 
