@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -107,7 +108,9 @@ def _read() -> dict[str, list[str]]:
         assert must in reads["env_vars"], f"extraction broke: {must} not found in {path}"
     for must in ("env", "apiKeyHelper", "model"):
         assert must in reads["settings_keys"], f"extraction broke: {must} not in {path}"
-    cached.write_text(json.dumps(reads))
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")  # parallel lanes read it too
+    partial.write_text(json.dumps(reads))
+    os.replace(partial, cached)
     return reads
 
 

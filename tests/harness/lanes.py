@@ -1,0 +1,82 @@
+"""The whole proof in parallel lanes. Most of a run waits (a gateway booting, Claude Code's
+retries, a browser sign-in), so two pytest processes keep both cores busy. Each lane is its
+own pytest process and so its own private network namespace (the plugin enters one per
+process): the published ports, `localhost:4000` included, are free in each. The lanes share
+one records directory, and the guards judge the union in a final `pytest -m guard`.
+
+What shares a heavy world stays in one lane: the Docker engine (one engine at a time may hold
+the image store, a lock in docker_engine.py) serves the production guide, the Kubernetes
+manifests and the quickstart in a container; PostgreSQL, the IdP and the developers signed in
+through the browser serve every Claude apps gateway page. The other lane runs every other
+test file, so a new test file is never left out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .project import ROOT
+
+QUICKSTART = "tests/guides/test_quickstart.py"
+
+# The lane with the engines: its test files, and after them the quickstart again with the
+# gateway in a container (the same engine, so the same lane).
+ENGINES = ["tests/guides/test_production.py", "tests/guides/test_kubernetes.py",
+           "tests/guides/test_apps_gateway.py", "tests/guides/test_apps_gateway_policy.py",
+           "tests/guides/test_apps_gateway_operations.py",
+           "tests/guides/test_apps_gateway_deploy.py", "tests/site"]
+
+
+def lanes(python: str, extra_args=()) -> dict[str, list[tuple[list[str], dict[str, str]]]]:
+    """lane name -> the pytest runs it makes in order, each (argv, extra environment);
+    extra_args (options such as --durations, never paths) go to every run."""
+    for path in ENGINES:  # a renamed file must not silently move to the other lane
+        if not (ROOT / path).exists():
+            raise FileNotFoundError(f"tests/harness/lanes.py names {path}, which is gone")
+    pytest = [python, "-m", "pytest", "-m", "not guard", *extra_args]
+    return {
+        "engines": [(pytest + ENGINES, {}),
+                    (pytest + [QUICKSTART], {"GATEWAY_BACKEND": "container"})],
+        "guides": [(pytest + ["tests"] + [f"--ignore={p}" for p in ENGINES], {})],
+    }
+
+
+def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, str],
+        log=print) -> dict[str, int]:
+    """Run every lane at once, each lane's runs in order; every output line is printed as it
+    comes, prefixed with its lane. Returns each lane's worst exit code (pytest's 5, nothing
+    collected, counts as a failure like any other non-zero code)."""
+    lock = threading.Lock()
+    codes: dict[str, int] = {}
+
+    def lane(name: str, runs) -> None:
+        worst = 0
+        for argv, extra in runs:
+            started = time.monotonic()
+            with subprocess.Popen(argv, cwd=ROOT, env={**env, **extra}, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  bufsize=1) as proc:
+                for line in proc.stdout:
+                    with lock:
+                        log(f"[{name}] {line.rstrip()}")
+            with lock:
+                log(f"[{name}] exit {proc.returncode} after {time.monotonic() - started:.0f}s: "
+                    + " ".join(Path(a).name if a.startswith("/") else a for a in argv[1:]))
+            worst = worst or proc.returncode
+        codes[name] = worst
+
+    threads = [threading.Thread(target=lane, args=item, daemon=True) for item in plan.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
+
+
+if __name__ == "__main__":  # the plan, for a reader of the CI log
+    for name, runs in lanes(sys.executable).items():
+        for argv, extra in runs:
+            print(name, *(f"{k}={v}" for k, v in extra.items()), *argv[3:])
