@@ -228,7 +228,10 @@ BUNDLES = {  # (gateway, provider or "*", environment kind) -> Bundle
         ("tutorials/claude-apps-gateway.md", "how-to/apps-gateway-policy.md",
          "how-to/apps-gateway-operations.md", "how-to/apps-gateway-deploy.md")),
 }
-SPEND_LIMIT = Part("apps-gateway/11-spend-limit.sh", "a spend limit per developer")
+SPEND_LIMIT = Part("apps-gateway/11-spend-limit.sh", "a spend limit per developer (admin API)")
+POLICY = Part("apps-gateway/10-gateway-policy.yaml",
+              "the gateway's configuration, with models and settings by IdP group and an admin "
+              "key", "gateway.yaml")
 
 
 def _environment_kind(environment: str) -> str:
@@ -260,6 +263,10 @@ def _context(gateway: str, pattern: str, a: dict) -> list[str]:
         notes.append("Token totals: LiteLLM's /metrics counters "
                      "(how-to/production.md, tutorials/quickstart.md).")
     if gateway == "apps-gateway":
+        if a["security"] == "sso" or a["cost_tracking"] == "per-developer":
+            notes.append("The policy configuration also reads GATEWAY_ADMIN_KEY (the admin "
+                         "API's key, for spend limits): set it with the other secrets "
+                         "(how-to/apps-gateway-policy.md).")
         if a["infrastructure"] != "oidc-postgres":
             notes.append("Claude apps gateway needs an OpenID Connect IdP and PostgreSQL, "
                          "reachable when it boots.")
@@ -311,8 +318,10 @@ class Answer:
         reasons = gateway_reasons(self.answers)
         rule = GATEWAY_RULES[self.rule][0]
         if self.rule == len(GATEWAY_RULES) - 1:
-            rule = "no rule before the last picks another gateway"
-        return f"a gateway, because: {', '.join(reasons)}; {GATEWAYS[self.gateway]}, because: {rule}"
+            rule = ("nothing asks for another (one provider; no IdP sign-in, per-developer "
+                    "cost or vendor support; no nginx with central keys)")
+        return (f"a gateway, because: {', '.join(reasons)}; "
+                f"{GATEWAYS[self.gateway]}, because: {rule}")
 
 
 def decide(answers: dict) -> Answer:
@@ -321,13 +330,16 @@ def decide(answers: dict) -> Answer:
     gateway = GATEWAY_RULES[rule][2]
     pattern = PATTERNS[(gateway != "none", a["environment"] != "open")]
     bundle = _bundle(gateway, a)
-    verification = list(bundle.verification)
+    configuration, verification = list(bundle.configuration), list(bundle.verification)
+    if gateway == "apps-gateway" and (a["security"] == "sso"
+                                      or a["cost_tracking"] == "per-developer"):
+        configuration[0] = POLICY  # policy by group, and the admin key spend limits need
     if gateway == "apps-gateway" and a["cost_tracking"] == "per-developer":
-        verification.append(SPEND_LIMIT)
+        configuration.append(SPEND_LIMIT)
     read = [*bundle.read, "explanation/choosing-a-setup.md"]
     if gateway != "none":
         read.append("explanation/choosing-a-gateway.md")
-    return Answer(a, pattern, gateway, rule, list(bundle.configuration), verification,
+    return Answer(a, pattern, gateway, rule, configuration, verification,
                   read, [*bundle.notes, *_context(gateway, pattern, a)])
 
 
@@ -446,7 +458,7 @@ def snippet_text(rel: str) -> str:
 
 def all_parts() -> list:
     parts = [p for b in BUNDLES.values() for p in (*b.configuration, *b.verification)]
-    return [*parts, SPEND_LIMIT]
+    return [*parts, SPEND_LIMIT, POLICY]
 
 
 # --- output --------------------------------------------------------------------------------
@@ -536,6 +548,10 @@ def decision_table() -> str:
                    "inspecting-proxy": "an inspecting proxy"}[env]
         lines.append(f"| {GATEWAYS[gateway]} | {providers} | {network} | {names} | "
                      f"docs/{b.read[0]} |")
+    first = BUNDLES[("apps-gateway", "*", "*")].configuration[0].snippet
+    lines += ["", f"With IdP sign-in or cost per developer, Claude apps gateway's bundle starts "
+              f"from `{POLICY.snippet}` instead of `{first}`; with cost per developer it also "
+              f"sets a spend limit with `{SPEND_LIMIT.snippet}`."]
     return "\n".join(lines) + "\n"
 
 
