@@ -438,7 +438,7 @@ def ask(answers: dict, read=_read_line, write=None, tries: int = 3) -> dict:
 
 # --- the starter bundle: snippet bytes, never typed here -----------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def snippets_dir() -> Path:
     """The installed copy (the wheel carries snippets/ as gateway_assistant/snippets), else
     the checkout's own snippets/ when running from src/."""
@@ -450,7 +450,7 @@ def snippets_dir() -> Path:
                     "from a checkout: python3 -m pip install .")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def snippet_text(rel: str) -> str:
     data = (snippets_dir() / rel).read_bytes()
     return data.decode("utf-8")

@@ -206,6 +206,6 @@ def test_decide_refuses_bad_answers_directly():
 def test_decision_guide_shows_the_tools_rules():
     """The table on docs/explanation/choosing-a-setup.md is made from the rules themselves."""
     table = recommend.decision_table()
-    for i, (when, _, gateway) in enumerate(recommend.GATEWAY_RULES, 1):
+    for i, (when, _, _gateway) in enumerate(recommend.GATEWAY_RULES, 1):
         assert re.search(rf"^\| {i} \| {re.escape(when)} \| ", table, re.M)
     captures.check("gateway-assistant/recommend-decision.md", table)
