@@ -1,9 +1,10 @@
-"""The `gateway-assistant` command line: validate, doctor, probe. Human output by default,
-`--format json` for CI; exit 0 (ok), 1 (findings), 2 (could not run)."""
+"""The `gateway-assistant` command line: validate, doctor, probe, recommend. Human output by
+default, `--format json` (or `--json`) for CI; exit 0 (ok), 1 (findings), 2 (could not run)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     fmt = argparse.ArgumentParser(add_help=False)
     fmt.add_argument("--format", choices=("human", "json"), default="human")
+    fmt.add_argument("--json", dest="format", action="store_const", const="json",
+                     help="the same as --format json")
 
     v = sub.add_parser("validate", parents=[fmt], help="check a LiteLLM proxy config file")
     v.add_argument("config", help="path to the LiteLLM config.yaml")
@@ -52,7 +55,35 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--model", default=None, help="model to request (default: Claude Code's)")
     r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     r.set_defaults(run=_probe)
+
+    from .recommend import QUESTIONS
+
+    c = sub.add_parser("recommend", parents=[fmt],
+                       help="recommend a deployment pattern, a gateway and tested snippets")
+    c.add_argument("--answers", metavar="FILE", help="a YAML or JSON file of answers (for CI)")
+    c.add_argument("--interactive", action="store_true",
+                   help="ask the unanswered questions even when stdin is not a terminal")
+    c.add_argument("--write-bundle", metavar="DIR",
+                   help="also write the starter bundle's files into DIR")
+    for q in QUESTIONS:
+        c.add_argument(q.flag, dest=q.key, metavar="|".join(q.choices), help=q.text)
+    c.set_defaults(run=_recommend)
     return p
+
+
+def _recommend(args) -> tuple[list, dict]:
+    from . import recommend
+
+    answer = recommend.run(args)
+    written = recommend.write_bundle(answer, args.write_bundle) if args.write_bundle else []
+    if args.format == "json":
+        data = recommend.as_dict(answer)
+        data["written"] = written
+        return [], {"json": json.dumps(data, indent=2)}
+    report = recommend.human(answer)
+    if written:
+        report += "\n\nWrote:\n" + "\n".join(f"  {w}" for w in written)
+    return [], {"text": report}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"gateway-assistant {args.command}: could not run: {message}", file=sys.stderr)
         return COULD_NOT_RUN
+    if "json" in extra or "text" in extra:  # recommend: an answer, not findings
+        print(extra.get("json") or extra["text"])
+        return findings.OK
     if args.format == "json":
         print(findings.as_json(result, command=args.command, **extra))
     else:

@@ -45,7 +45,7 @@ def _works(python: str) -> bool:
 def _digest(python: str) -> str:
     h = hashlib.sha256((SNIPPETS / INSTALL).read_bytes())
     h.update((ROOT / "pyproject.toml").read_bytes())
-    for path in sorted((ROOT / "src").rglob("*")):
+    for path in sorted([*(ROOT / "src").rglob("*"), *SNIPPETS.rglob("*")]):  # the wheel has both
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
     h.update(subprocess.run([python, "-VV"], capture_output=True, text=True).stdout.encode())

@@ -46,3 +46,11 @@ def test_installed_command_runs_on_python(version, tmp_path):
     assert result.returncode == 1 and "base-url-without-token" in result.stdout, result.stderr
     result = run("probe", "http://127.0.0.1:9", "--token", "x")
     assert result.returncode == 2 and "cannot reach" in result.stderr, result.stderr
+    # recommend prints the snippets the wheel carries: the site's own bytes
+    result = run("recommend", "--answers", str(snippet("gateway-assistant/08-answers.yaml")),
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    parts = [*(answer := json.loads(result.stdout))["configuration"],
+             *answer["verification_steps"]]
+    assert parts and all(p["text"] == snippet(p["snippet"].removeprefix("snippets/")).read_text()
+                         for p in parts), result.stdout

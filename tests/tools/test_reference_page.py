@@ -122,7 +122,7 @@ def test_install_from_a_checkout(terminal):
 
     from tests.harness.project import ROOT
 
-    for part in ("pyproject.toml", "src"):
+    for part in ("pyproject.toml", "src", "snippets"):
         copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copyfile
         copy(ROOT / part, terminal.project / part,
              **({"ignore": shutil.ignore_patterns("*.egg-info", "__pycache__")}
@@ -147,3 +147,30 @@ def test_install_from_a_checkout(terminal):
     assert result.code == 0, result.output
     version = terminal.sh("gateway-assistant --version")
     assert version.code == 0 and "0.1.0" in version.output, version.output
+
+
+def test_recommend_from_flags_a_file_and_a_typo(reader):
+    """recommend as the page shows it: flags, an answers file for CI with the bundle written,
+    and a wrong answer; the outputs are what the reader's terminal printed."""
+    result = reader.run("gateway-assistant/07-recommend.sh")
+    assert result.code == 0 and result.stdout.startswith("Quick Answer"), result.output
+    for rel in ("bedrock/01-config.yaml", "bedrock/03-connect.sh"):
+        assert snippet(rel).read_text().rstrip("\n") in result.stdout
+    captures.check("gateway-assistant/recommend.console",
+                   console("gateway-assistant/07-recommend.sh", result))
+    shutil.copyfile(snippet("gateway-assistant/08-answers.yaml"), reader.project / "answers.yaml")
+    result = reader.run("gateway-assistant/09-recommend-ci.sh")
+    assert result.code == 0, result.output
+    ran("gateway-assistant/08-answers.yaml")  # the answers recommend just read
+    answer = json.loads((reader.project / "answer.json").read_text())
+    assert answer["quick_answer"]["gateway"] == "apps-gateway"
+    for part in [*answer["configuration"], *answer["verification_steps"]]:
+        rel = part["snippet"].removeprefix("snippets/")
+        name = part["save_as"] or rel.rsplit("/", 1)[-1]
+        assert (reader.project / "starter" / name).read_bytes() == snippet(rel).read_bytes()
+    captures.check("gateway-assistant/recommend-ci.console",
+                   console("gateway-assistant/09-recommend-ci.sh", result))
+    result = reader.run("gateway-assistant/10-recommend-typo.sh")
+    assert result.code == 2 and "Traceback" not in result.output, result.output
+    captures.check("gateway-assistant/recommend-typo.console",
+                   console("gateway-assistant/10-recommend-typo.sh", result))

@@ -1,0 +1,1 @@
+gateway-assistant recommend --providers aws

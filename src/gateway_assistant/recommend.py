@@ -1,0 +1,570 @@
+"""`gateway-assistant recommend`: seven questions about a team (the site's assessment
+criteria), one answer: the deployment pattern, the gateway, what to read, and a starter
+bundle made only of the site's own snippets, copied byte for byte from `snippets/` (the
+tests run every one of them).
+
+The decision is data (GATEWAY_RULES, PATTERNS, BUNDLES below); the decision guide on the
+site (docs/explanation/choosing-a-setup.md) shows the table `decision_table()` makes of it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import printable
+
+
+class BadAnswer(ValueError):
+    """An answer the tool cannot use; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str  # answers-file key; the flag is --key with dashes
+    text: str
+    choices: dict  # value -> what it means
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+QUESTIONS = (
+    Question("team_size", "How many developers will use Claude Code?", {
+        "solo": "one developer",
+        "team": "one team",
+        "organisation": "several teams",
+    }),
+    Question("security", "What must the setup guarantee about credentials and identity?", {
+        "standard": "each developer may hold a provider API key",
+        "central-keys": "provider keys stay on a server; developers hold a gateway key",
+        "sso": "developers sign in with the company IdP; access by IdP group; offboarding",
+    }),
+    Question("providers", "Where should the models run?", {
+        "anthropic": "the Anthropic API",
+        "bedrock": "Amazon Bedrock",
+        "vertex": "Google Vertex AI",
+        "several": "more than one provider, with fallback",
+    }),
+    Question("cost_tracking", "How closely must usage and cost be tracked?", {
+        "none": "not needed",
+        "totals": "token totals for the team",
+        "per-developer": "per developer, with spend limits",
+    }),
+    Question("environment", "How do developers' machines reach the internet?", {
+        "open": "directly",
+        "proxy": "through a corporate HTTP proxy",
+        "inspecting-proxy": "through a proxy that re-signs TLS with the company CA",
+    }),
+    Question("infrastructure", "What do you already run that could host the setup?", {
+        "none": "nothing relevant",
+        "litellm": "a LiteLLM proxy",
+        "nginx": "nginx as a reverse proxy",
+        "oidc-postgres": "an OpenID Connect IdP and PostgreSQL",
+        "kubernetes": "a Kubernetes cluster",
+    }),
+    Question("support", "Who should stand behind the gateway?", {
+        "self": "your own team runs and fixes it",
+        "vendor": "the gateway's maker",
+    }),
+)
+BY_KEY = {q.key: q for q in QUESTIONS}
+
+
+# --- the decision -------------------------------------------------------------------------
+
+def needs_gateway(a: dict) -> bool:
+    """Direct (or through the proxy only) is enough when nothing asks for a central point."""
+    return not (a["team_size"] != "organisation" and a["security"] == "standard"
+                and a["providers"] != "several" and a["cost_tracking"] == "none"
+                and a["infrastructure"] != "litellm" and a["support"] == "self")
+
+
+def gateway_reasons(a: dict) -> list[str]:
+    """What asked for a gateway, in the guide's words."""
+    return [why for why, hit in (
+        ("several teams", a["team_size"] == "organisation"),
+        ("keys stay central" if a["security"] == "central-keys" else "IdP sign-in",
+         a["security"] != "standard"),
+        ("several providers", a["providers"] == "several"),
+        (f"cost tracking ({a['cost_tracking']})", a["cost_tracking"] != "none"),
+        ("LiteLLM already runs", a["infrastructure"] == "litellm"),
+        ("support from a vendor", a["support"] == "vendor"),
+    ) if hit]
+
+
+# (when, as the decision guide says it; the test on answers; the gateway), first match wins
+GATEWAY_RULES = (
+    ("no gateway is needed: one team or less, developers may hold keys, one provider, no "
+     "cost tracking, no LiteLLM already, no vendor support asked for",
+     lambda a: not needs_gateway(a), "none"),
+    ("several providers", lambda a: a["providers"] == "several", "litellm"),
+    ("IdP sign-in, or cost per developer", lambda a: a["security"] == "sso"
+     or a["cost_tracking"] == "per-developer", "apps-gateway"),
+    ("support from the gateway's maker", lambda a: a["support"] == "vendor", "apps-gateway"),
+    ("nginx already runs, keys central, Anthropic API",
+     lambda a: a["infrastructure"] == "nginx" and a["security"] == "central-keys"
+     and a["providers"] == "anthropic", "nginx-litellm"),
+    ("any other case that needs a gateway", lambda a: True, "litellm"),
+)
+
+GATEWAYS = {
+    "none": "no gateway",
+    "litellm": "LiteLLM proxy",
+    "apps-gateway": "Claude apps gateway",
+    "nginx-litellm": "nginx with per-developer tokens in front of LiteLLM",
+}
+
+PATTERNS = {  # (gateway needed, behind a proxy) -> pattern
+    (False, False): "direct",
+    (False, True): "corporate-proxy",
+    (True, False): "gateway",
+    (True, True): "proxy-gateway",
+}
+PATTERN_TEXT = {
+    "direct": "Claude Code -> provider",
+    "corporate-proxy": "Claude Code -> corporate proxy -> provider",
+    "gateway": "Claude Code -> gateway -> provider",
+    "proxy-gateway": "Claude Code -> corporate proxy -> gateway -> (proxy) -> provider",
+}
+
+
+@dataclass(frozen=True)
+class Part:
+    snippet: str  # path under snippets/
+    purpose: str
+    save_as: str = ""  # the file name the page tells the reader to use
+
+
+@dataclass(frozen=True)
+class Bundle:
+    configuration: tuple
+    verification: tuple
+    read: tuple  # docs/ pages, in reading order
+    notes: tuple = ()
+
+
+QUICKSTART_GATEWAY = (
+    Part("quickstart/02-config.yaml", "the gateway's configuration", "config.yaml"),
+    Part("quickstart/03-start-gateway.sh", "start the gateway (gateway machine)"),
+)
+FIRST_REQUEST = Part("quickstart/07-first-request.sh", "the first request")
+
+BUNDLES = {  # (gateway, provider or "*", environment kind) -> Bundle
+    ("none", "*", "open"): Bundle(
+        (), (FIRST_REQUEST,),
+        ("explanation/deployment-patterns.md",),
+        ("Nothing to configure on this site's terms: Claude Code signs in to Anthropic "
+         "itself (https://code.claude.com/docs/en/authentication). This site tests no direct path "
+         "without a proxy; the request above is the one every guide starts with.",)),
+    ("none", "*", "proxy"): Bundle(
+        (Part("corporate-proxy/01-proxy.sh", "send Claude Code through the proxy"),),
+        (Part("corporate-proxy/02-check-through-proxy.sh", "see each call and its status"),),
+        ("how-to/corporate-proxy.md", "explanation/deployment-patterns.md"),
+        ("A proxy that asks for a password: how-to/corporate-proxy.md section 3.",)),
+    ("none", "*", "inspecting-proxy"): Bundle(
+        (Part("corporate-proxy/01-proxy.sh", "send Claude Code through the proxy"),
+         Part("corporate-proxy/06-corp-ca.sh", "trust the company CA")),
+        (Part("corporate-proxy/02-check-through-proxy.sh", "see each call and its status"),),
+        ("how-to/corporate-proxy.md", "explanation/deployment-patterns.md"),
+        ("A proxy that asks for a password: how-to/corporate-proxy.md section 3.",)),
+    ("litellm", "anthropic", "open"): Bundle(
+        QUICKSTART_GATEWAY + (
+            Part("quickstart/06-connect-shell.sh", "point Claude Code at the gateway"),),
+        (Part("quickstart/04-check-gateway.sh", "the gateway is alive"), FIRST_REQUEST),
+        ("tutorials/quickstart.md", "how-to/model-names.md")),
+    ("litellm", "anthropic", "proxy"): Bundle(
+        (Part("quickstart/02-config.yaml", "the gateway's configuration", "config.yaml"),
+         Part("gateway-tls/01-start-gateway-tls.sh",
+              "start the gateway with TLS, its own calls through the proxy (gateway machine)"),
+         Part("gateway-tls/03-connect-claude-code.sh", "connect Claude Code (developer)")),
+        (Part("gateway-tls/02-check-tls.sh", "TLS on the gateway machine"),
+         Part("gateway-tls/04-first-request.sh", "the first request, each call logged")),
+        ("how-to/gateway-tls-proxy.md", "how-to/corporate-proxy.md", "tutorials/quickstart.md")),
+    ("litellm", "bedrock", "*"): Bundle(
+        (Part("bedrock/01-config.yaml", "the gateway's configuration", "config.yaml"),
+         Part("bedrock/02-start-gateway.sh", "start the gateway with AWS credentials"),
+         Part("bedrock/03-connect.sh", "Claude Code's Bedrock mode, pointed at the gateway")),
+        (Part("bedrock/04-first-request.sh", "the first request"),),
+        ("how-to/bedrock.md", "how-to/field-failures-betas.md")),
+    ("litellm", "vertex", "*"): Bundle(
+        (Part("vertex/01-install-google-auth.sh", "Google's auth library for the gateway"),
+         Part("vertex/02-config.yaml", "the gateway's configuration", "config.yaml"),
+         Part("vertex/04-service-account.sh", "the gateway's Google credentials"),
+         Part("vertex/03-start-gateway.sh", "start the gateway"),
+         Part("quickstart/06-connect-shell.sh", "point Claude Code at the gateway")),
+        (FIRST_REQUEST,),
+        ("how-to/vertex.md", "how-to/field-failures-betas.md")),
+    ("litellm", "several", "*"): Bundle(
+        (Part("multi-provider/01-config.yaml", "three deployments and a fallback chain",
+              "config.yaml"),
+         Part("multi-provider/02-start-gateway.sh", "start the gateway"),
+         Part("quickstart/06-connect-shell.sh", "point Claude Code at the gateway")),
+        (Part("multi-provider/03-per-command.sh", "one request per provider"),),
+        ("how-to/multi-provider.md", "how-to/routing.md", "how-to/bedrock.md",
+         "how-to/vertex.md")),
+    ("nginx-litellm", "anthropic", "*"): Bundle(
+        QUICKSTART_GATEWAY + (
+            Part("enterprise/10-gateway.conf.template", "nginx's configuration",
+                 "gateway.conf.template"),
+            Part("enterprise/11-developers.map", "one token per developer", "developers.map"),
+            Part("enterprise/12-start-gateway.sh", "start nginx in front of LiteLLM"),
+            Part("enterprise/13-connect.sh", "connect Claude Code with a developer's token")),
+        (FIRST_REQUEST,
+         Part("enterprise/14-check-streaming.sh", "the stream arrives event by event")),
+        ("how-to/enterprise-gateway.md", "tutorials/quickstart.md")),
+    ("apps-gateway", "*", "*"): Bundle(
+        (Part("apps-gateway/01-gateway.yaml", "the gateway's configuration", "gateway.yaml"),
+         Part("apps-gateway/02-gateway-env.sh", "its secrets and addresses, from your store"),
+         Part("apps-gateway/03-start-gateway.sh", "start the gateway"),
+         Part("apps-gateway/04-developer-settings.json",
+              "point each developer's Claude Code at it (settings)")),
+        (Part("apps-gateway/22-probes.sh", "the gateway's probes"),
+         Part("apps-gateway/05-start-claude.sh", "sign in (/login) through the IdP"),
+         Part("apps-gateway/06-first-request.sh", "the first request")),
+        ("tutorials/claude-apps-gateway.md", "how-to/apps-gateway-policy.md",
+         "how-to/apps-gateway-operations.md", "how-to/apps-gateway-deploy.md")),
+}
+SPEND_LIMIT = Part("apps-gateway/11-spend-limit.sh", "a spend limit per developer (admin API)")
+POLICY = Part("apps-gateway/10-gateway-policy.yaml",
+              "the gateway's configuration, with models and settings by IdP group and an admin "
+              "key", "gateway.yaml")
+
+
+def _environment_kind(environment: str) -> str:
+    return "open" if environment == "open" else "proxy"
+
+
+def _bundle(gateway: str, a: dict) -> Bundle:
+    env = a["environment"]
+    for key in ((gateway, a["providers"], env), (gateway, a["providers"], _environment_kind(env)),
+                (gateway, a["providers"], "*"), (gateway, "*", env), (gateway, "*", "*")):
+        if key in BUNDLES:
+            return BUNDLES[key]
+    raise LookupError(f"no bundle for {gateway}, {a['providers']}, {env}")  # a test forbids it
+
+
+def _context(gateway: str, pattern: str, a: dict) -> list[str]:
+    """Notes that depend on answers the bundle does not change."""
+    notes = []
+    if gateway == "litellm" and a["providers"] != "anthropic" and pattern == "proxy-gateway":
+        notes.append("Behind a proxy: which variable goes on which machine (HTTPS_PROXY, "
+                     "SSL_CERT_FILE on the gateway; NODE_EXTRA_CA_CERTS for Claude Code) is "
+                     "in how-to/gateway-tls-proxy.md; this site tests that path with the "
+                     "Anthropic API only.")
+    if gateway == "litellm" and (a["security"] == "sso" or a["cost_tracking"] == "per-developer"):
+        notes.append("Per-developer identity and spend in LiteLLM need its database, which "
+                     "this site cannot run; with several providers no gateway measured here "
+                     "gives IdP sign-in (see explanation/choosing-a-gateway.md).")
+    if gateway == "litellm" and a["cost_tracking"] == "totals":
+        notes.append("Token totals: LiteLLM's /metrics counters "
+                     "(how-to/production.md, tutorials/quickstart.md).")
+    if gateway == "apps-gateway":
+        if a["security"] == "sso" or a["cost_tracking"] == "per-developer":
+            notes.append("The policy configuration also reads GATEWAY_ADMIN_KEY (the admin "
+                         "API's key, for spend limits): set it with the other secrets "
+                         "(how-to/apps-gateway-policy.md).")
+        if a["infrastructure"] != "oidc-postgres":
+            notes.append("Claude apps gateway needs an OpenID Connect IdP and PostgreSQL, "
+                         "reachable when it boots.")
+        if a["providers"] != "anthropic":
+            notes.append("This site runs Claude apps gateway with an Anthropic API upstream "
+                         "only; Anthropic documents Amazon Bedrock, Google Cloud and Microsoft "
+                         "Foundry upstreams (https://code.claude.com/docs/en/claude-apps-gateway"
+                         ").")
+        if pattern == "proxy-gateway":
+            notes.append("This site does not run Claude apps gateway behind a corporate proxy; "
+                         "the proxy variables are those of how-to/corporate-proxy.md.")
+    if gateway == "nginx-litellm" and a["cost_tracking"] == "totals":
+        notes.append("Token totals come from LiteLLM behind nginx (its /metrics).")
+    if gateway in ("litellm", "nginx-litellm") and a["team_size"] == "organisation":
+        notes.append("For several teams: several instances, Redis, a balancer and metrics "
+                     "in how-to/production.md.")
+    if a["infrastructure"] == "kubernetes":
+        notes.append("Kubernetes manifests: " + ("how-to/apps-gateway-deploy.md."
+                     if gateway == "apps-gateway" else "how-to/production.md."))
+    if gateway != "none" and a["infrastructure"] == "litellm" and gateway != "litellm":
+        notes.append("You already run LiteLLM: the LiteLLM column of "
+                     "explanation/choosing-a-gateway.md says what it was measured to do.")
+    return notes
+
+
+@dataclass
+class Answer:
+    answers: dict
+    pattern: str
+    gateway: str
+    rule: int  # index into GATEWAY_RULES
+    configuration: list = field(default_factory=list)  # Parts
+    verification: list = field(default_factory=list)
+    read: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def quick_answer(self) -> str:
+        gateway = GATEWAYS[self.gateway]
+        path = PATTERN_TEXT[self.pattern]
+        if self.gateway == "none":
+            return f"Pattern: {self.pattern} ({path}); no gateway."
+        return f"Pattern: {self.pattern} ({path}); gateway: {gateway}."
+
+    @property
+    def why(self) -> str:
+        if self.gateway == "none":
+            return GATEWAY_RULES[0][0]
+        reasons = gateway_reasons(self.answers)
+        rule = GATEWAY_RULES[self.rule][0]
+        if self.rule == len(GATEWAY_RULES) - 1:
+            rule = ("nothing asks for another (one provider; no IdP sign-in, per-developer "
+                    "cost or vendor support; no nginx with central keys)")
+        return (f"a gateway, because: {', '.join(reasons)}; "
+                f"{GATEWAYS[self.gateway]}, because: {rule}")
+
+
+def decide(answers: dict) -> Answer:
+    a = check_answers(answers)
+    rule = next(i for i, (_, test, _) in enumerate(GATEWAY_RULES) if test(a))
+    gateway = GATEWAY_RULES[rule][2]
+    pattern = PATTERNS[(gateway != "none", a["environment"] != "open")]
+    bundle = _bundle(gateway, a)
+    configuration, verification = list(bundle.configuration), list(bundle.verification)
+    if gateway == "apps-gateway" and (a["security"] == "sso"
+                                      or a["cost_tracking"] == "per-developer"):
+        configuration[0] = POLICY  # policy by group, and the admin key spend limits need
+    if gateway == "apps-gateway" and a["cost_tracking"] == "per-developer":
+        configuration.append(SPEND_LIMIT)
+    read = [*bundle.read, "explanation/choosing-a-setup.md"]
+    if gateway != "none":
+        read.append("explanation/choosing-a-gateway.md")
+    return Answer(a, pattern, gateway, rule, configuration, verification,
+                  read, [*bundle.notes, *_context(gateway, pattern, a)])
+
+
+# --- answers: flags, a file, or asked --------------------------------------------------------
+
+def _choices(q: Question) -> str:
+    return ", ".join(q.choices)
+
+
+def check_answers(answers: dict, partial: bool = False) -> dict:
+    """The seven answers, checked; BadAnswer says what is wrong and how to fix it.
+    `partial`: check only the answers given (before asking for the others)."""
+    unknown = sorted(k for k in answers if k not in BY_KEY)
+    if unknown:
+        raise BadAnswer(f"unknown question {unknown[0]!r}; the questions are: "
+                        + ", ".join(BY_KEY))
+    checked, missing = {}, []
+    for q in QUESTIONS:
+        value = answers.get(q.key)
+        value = value.strip().lower() if isinstance(value, str) else value
+        if value in (None, ""):
+            missing.append(q.flag)
+        elif value not in q.choices:
+            raise BadAnswer(f"{q.flag} '{printable(value)}' is not an answer; use one of: "
+                            f"{_choices(q)}")
+        checked[q.key] = value
+    if missing and not partial:
+        raise BadAnswer(f"missing answers for {', '.join(missing)}: give them as flags "
+                        "(`gateway-assistant recommend --help` lists the choices) or in "
+                        "--answers FILE, or add --interactive to be asked")
+    return checked
+
+
+def read_answers_file(path: str) -> dict:
+    """A YAML or JSON mapping of question to answer (keys with _ or -)."""
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise BadAnswer(f"cannot read the answers file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadAnswer(f"the answers file {path} is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text) if len(text) < 100_000 else None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise BadAnswer(f"the answers file {path} is not valid YAML or JSON{where}") from None
+    if not isinstance(data, dict):
+        raise BadAnswer(f"the answers file {path} must be a mapping such as "
+                        "'providers: anthropic', one question per line")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def _read_line(prompt: str) -> str:
+    """input(), but the prompt goes to stderr: stdout carries only the answer (or JSON)."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
+
+
+def ask(answers: dict, read=_read_line, write=None, tries: int = 3) -> dict:
+    """Ask each unanswered question (on stderr); an answer is a number or a name."""
+    write = write or (lambda s: print(s, file=sys.stderr))
+    answers = dict(answers)
+    for q in QUESTIONS:
+        if answers.get(q.key) not in (None, ""):
+            continue
+        options = list(q.choices)
+        write(q.text)
+        for i, (value, meaning) in enumerate(q.choices.items(), 1):
+            write(f"  {i}. {value}: {meaning}")
+        for _ in range(tries):
+            try:
+                reply = read(f"{q.key} [1-{len(options)}]: ").strip().lower()
+            except EOFError:
+                write("")  # end the prompt's line
+                raise BadAnswer(f"no answer for {q.flag} (input ended); give it as a flag: "
+                                f"{q.flag} {options[0]}") from None
+            if reply.isdigit() and 1 <= int(reply) <= len(options):
+                answers[q.key] = options[int(reply) - 1]
+                break
+            if reply in q.choices:
+                answers[q.key] = reply
+                break
+            write(f"  {reply!r} is not an answer; type a number 1-{len(options)} or one of: "
+                  f"{_choices(q)}")
+        else:
+            raise BadAnswer(f"no usable answer for {q.flag} after {tries} tries; use one of: "
+                            f"{_choices(q)}")
+    return answers
+
+
+# --- the starter bundle: snippet bytes, never typed here -----------------------------------
+
+@functools.cache
+def snippets_dir() -> Path:
+    """The installed copy (the wheel carries snippets/ as gateway_assistant/snippets), else
+    the checkout's own snippets/ when running from src/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "snippets", here.parent.parent / "snippets"):
+        if (candidate / "quickstart").is_dir():
+            return candidate
+    raise BadAnswer("the site's snippets are not installed next to the tool; reinstall it "
+                    "from a checkout: python3 -m pip install .")
+
+
+@functools.cache
+def snippet_text(rel: str) -> str:
+    data = (snippets_dir() / rel).read_bytes()
+    return data.decode("utf-8")
+
+
+def all_parts() -> list:
+    parts = [p for b in BUNDLES.values() for p in (*b.configuration, *b.verification)]
+    return [*parts, SPEND_LIMIT, POLICY]
+
+
+# --- output --------------------------------------------------------------------------------
+
+def _part_json(p: Part) -> dict:
+    return {"snippet": f"snippets/{p.snippet}", "purpose": p.purpose, "save_as": p.save_as,
+            "text": snippet_text(p.snippet)}
+
+
+def as_dict(ans: Answer) -> dict:
+    return {
+        "command": "recommend",
+        "answers": ans.answers,
+        "quick_answer": {"pattern": ans.pattern, "path": PATTERN_TEXT[ans.pattern],
+                         "gateway": ans.gateway, "gateway_name": GATEWAYS[ans.gateway],
+                         "why": ans.why},
+        "configuration": [_part_json(p) for p in ans.configuration],
+        "verification_steps": [_part_json(p) for p in ans.verification],
+        "additional_context": {"read": [f"docs/{r}" for r in ans.read], "notes": ans.notes},
+    }
+
+
+def as_json(ans: Answer) -> str:
+    return json.dumps(as_dict(ans), indent=2)
+
+
+def _part_human(p: Part) -> list[str]:
+    save = f", save as {p.save_as}" if p.save_as else ""
+    text = snippet_text(p.snippet)
+    return [f"--- snippets/{p.snippet} ({p.purpose}{save})", text.rstrip("\n"),
+            "--- end"]
+
+
+def human(ans: Answer) -> str:
+    out = ["Quick Answer", f"  {ans.quick_answer}", f"  Why: {ans.why}.", ""]
+    out.append("Configuration")
+    if not ans.configuration:
+        out.append("  (nothing to configure)")
+    for p in ans.configuration:
+        out += _part_human(p)
+    out += ["", "Verification Steps"]
+    for p in ans.verification:
+        out += _part_human(p)
+    out += ["", "Additional Context", "  Read, in this order:"]
+    out += [f"    docs/{r}" for r in ans.read]
+    out += [f"  - {n}" for n in ans.notes]
+    return "\n".join(out)
+
+
+def write_bundle(ans: Answer, directory: str) -> list[str]:
+    """Write the bundle's files, each exactly its snippet's bytes, under `directory`."""
+    where = Path(directory)
+    where.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in (*ans.configuration, *ans.verification):
+        name = p.save_as or p.snippet.rsplit("/", 1)[-1]
+        target = where / name
+        target.write_bytes((snippets_dir() / p.snippet).read_bytes())
+        written.append(str(target))
+    return written
+
+
+def decision_table() -> str:
+    """The decision as the guide on the site shows it (a Markdown table), made from the rules
+    above so the page and the tool cannot disagree."""
+    lines = ["| Question | Flag | Answers |", "|---|---|---|"]
+    for q in QUESTIONS:
+        answers = "; ".join(f"`{v}`: {meaning}" for v, meaning in q.choices.items())
+        lines.append(f"| {q.text} | `{q.flag}` | {answers} |")
+    lines += ["", "| | Machines reach the internet directly | Through a corporate proxy |",
+              "|---|---|---|"]
+    for needed in (False, True):
+        cells = [f"{PATTERNS[(needed, proxy)]}: {PATTERN_TEXT[PATTERNS[(needed, proxy)]]}"
+                 .replace("->", "→") for proxy in (False, True)]
+        lines.append(f"| {'a gateway is needed' if needed else 'no gateway is needed'} | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "| Rule | When | Gateway |", "|---|---|---|"]
+    for i, (when, _, gateway) in enumerate(GATEWAY_RULES, 1):
+        lines.append(f"| {i} | {when} | {GATEWAYS[gateway]} |")
+    lines += ["", "| Gateway | Providers | Network | Starter bundle | Read first |",
+              "|---|---|---|---|---|"]
+    for (gateway, provider, env), b in BUNDLES.items():
+        parts = [*b.configuration, *b.verification]
+        names = ", ".join(f"`{p.snippet}`" for p in parts) or "none"
+        providers = "any" if provider == "*" else provider
+        network = {"*": "any", "open": "direct", "proxy": "a proxy",
+                   "inspecting-proxy": "an inspecting proxy"}[env]
+        lines.append(f"| {GATEWAYS[gateway]} | {providers} | {network} | {names} | "
+                     f"docs/{b.read[0]} |")
+    first = BUNDLES[("apps-gateway", "*", "*")].configuration[0].snippet
+    lines += ["", f"With IdP sign-in or cost per developer, Claude apps gateway's bundle starts "
+              f"from `{POLICY.snippet}` instead of `{first}`; with cost per developer it also "
+              f"sets a spend limit with `{SPEND_LIMIT.snippet}`."]
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> Answer:
+    answers = {}
+    if args.answers:
+        answers.update(read_answers_file(args.answers))
+    for q in QUESTIONS:
+        value = getattr(args, q.key, None)
+        if value is not None:
+            answers[q.key] = value
+    check_answers(answers, partial=True)  # a wrong answer is reported before any question
+    missing = any(answers.get(q.key) in (None, "") for q in QUESTIONS)
+    if missing and (args.interactive or sys.stdin.isatty()):
+        answers = ask(answers)
+    return decide(answers)

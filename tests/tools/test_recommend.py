@@ -1,0 +1,211 @@
+"""`gateway-assistant recommend` (src/gateway_assistant/recommend.py): every combination of
+the seven answers gets an answer made only of the site's snippets, byte for byte; the
+classes of answers that decide the outcome each get the expected pattern and gateway; bad
+answers get one line that says the fix, never a traceback. Pure Python, no gateway."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+
+import pytest
+
+from gateway_assistant import cli, recommend
+from gateway_assistant.recommend import QUESTIONS, BadAnswer, decide
+from tests.harness import captures, snippets
+from tests.harness.project import ROOT, SNIPPETS
+
+ALL = [dict(zip([q.key for q in QUESTIONS], values))
+       for values in itertools.product(*[list(q.choices) for q in QUESTIONS])]
+# A team that needs nothing central: the base every class below changes one or two answers of.
+BASE = dict(team_size="team", security="standard", providers="anthropic", cost_tracking="none",
+            environment="open", infrastructure="none", support="self")
+
+
+def flags(answers: dict) -> list[str]:
+    return [a for q in QUESTIONS for a in (q.flag, answers[q.key])]
+
+
+def test_every_combination_gets_an_answer_of_snippets_byte_for_byte():
+    assert len(ALL) == 3 * 3 * 4 * 3 * 3 * 5 * 2
+    texts = {rel: (SNIPPETS / rel).read_bytes().decode() for rel in snippets.all_snippets()}
+    seen = set()
+    for answers in ALL:
+        answer = recommend.as_dict(decide(answers))
+        quick = answer["quick_answer"]
+        assert quick["pattern"] in recommend.PATTERN_TEXT and quick["gateway"] in recommend.GATEWAYS
+        assert (quick["gateway"] != "none") == recommend.needs_gateway(answers)
+        assert quick["pattern"].startswith(("corporate-proxy", "proxy-")) == (
+            answers["environment"] != "open"), answers
+        parts = [*answer["configuration"], *answer["verification_steps"]]
+        assert answer["verification_steps"], answers  # there is always a way to check
+        for part in parts:
+            rel = part["snippet"].removeprefix("snippets/")
+            assert part["text"] == texts[rel], (answers, rel)  # byte for byte
+            seen.add(rel)
+        for page in answer["additional_context"]["read"]:
+            assert (ROOT / page).is_file(), (answers, page)
+    assert seen == {p.snippet for p in recommend.all_parts()}  # no bundle is unreachable
+
+
+@pytest.mark.guard
+def test_every_bundled_snippet_ran():
+    """What recommend hands out is what this run executed (a guard: it judges the whole run)."""
+    not_run = sorted({p.snippet for p in recommend.all_parts()} - snippets.EXERCISED.all())
+    assert not not_run, f"bundled snippets no test ran in this run: {not_run}"
+
+
+CLASSES = {  # name: (answers that differ from BASE, pattern, gateway, first configuration)
+    "nothing-central": ({}, "direct", "none", None),
+    "solo-behind-proxy": (dict(team_size="solo", environment="proxy"), "corporate-proxy",
+                          "none", "corporate-proxy/01-proxy.sh"),
+    "inspecting-proxy-only": (dict(environment="inspecting-proxy"), "corporate-proxy", "none",
+                              "corporate-proxy/01-proxy.sh"),
+    "central-keys": (dict(security="central-keys"), "gateway", "litellm",
+                     "quickstart/02-config.yaml"),
+    "organisation": (dict(team_size="organisation"), "gateway", "litellm",
+                     "quickstart/02-config.yaml"),
+    "totals": (dict(cost_tracking="totals"), "gateway", "litellm", "quickstart/02-config.yaml"),
+    "litellm-already": (dict(infrastructure="litellm"), "gateway", "litellm",
+                        "quickstart/02-config.yaml"),
+    "central-keys-behind-proxy": (dict(security="central-keys", environment="proxy"),
+                                  "proxy-gateway", "litellm", "quickstart/02-config.yaml"),
+    "bedrock": (dict(security="central-keys", providers="bedrock"), "gateway", "litellm",
+                "bedrock/01-config.yaml"),
+    "vertex-behind-proxy": (dict(security="central-keys", providers="vertex",
+                                 environment="inspecting-proxy"), "proxy-gateway", "litellm",
+                            "vertex/01-install-google-auth.sh"),
+    "several": (dict(providers="several"), "gateway", "litellm", "multi-provider/01-config.yaml"),
+    "several-with-sso": (dict(providers="several", security="sso"), "gateway", "litellm",
+                         "multi-provider/01-config.yaml"),
+    "sso": (dict(security="sso"), "gateway", "apps-gateway",
+            "apps-gateway/10-gateway-policy.yaml"),
+    "per-developer-cost": (dict(cost_tracking="per-developer"), "gateway", "apps-gateway",
+                           "apps-gateway/10-gateway-policy.yaml"),
+    "vendor-support": (dict(support="vendor"), "gateway", "apps-gateway",
+                       "apps-gateway/01-gateway.yaml"),
+    "sso-behind-proxy": (dict(security="sso", environment="proxy"), "proxy-gateway",
+                         "apps-gateway", "apps-gateway/10-gateway-policy.yaml"),
+    "nginx-central-keys": (dict(infrastructure="nginx", security="central-keys"), "gateway",
+                           "nginx-litellm", "quickstart/02-config.yaml"),
+    "nginx-but-bedrock": (dict(infrastructure="nginx", security="central-keys",
+                               providers="bedrock"), "gateway", "litellm",
+                          "bedrock/01-config.yaml"),
+}
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_each_class_of_answers_gets_its_pattern_and_gateway(name, capsys):
+    changes, pattern, gateway, first = CLASSES[name]
+    answers = {**BASE, **changes}
+    assert cli.main(["recommend", *flags(answers), "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["quick_answer"]["pattern"], answer["quick_answer"]["gateway"]) == (
+        pattern, gateway)
+    config = [p["snippet"] for p in answer["configuration"]]
+    assert (config[0] if config else None) == (f"snippets/{first}" if first else None)
+    if gateway == "apps-gateway":
+        spend = "snippets/apps-gateway/11-spend-limit.sh"
+        assert (spend in config) == (
+            answers["cost_tracking"] == "per-developer")
+
+
+def test_human_answer_has_the_four_sections_and_the_snippets(capsys):
+    answers = {**BASE, "providers": "bedrock", "security": "central-keys"}
+    assert cli.main(["recommend", *flags(answers)]) == 0
+    out = capsys.readouterr().out
+    headings = [line for line in out.splitlines() if line and not line.startswith((" ", "-"))]
+    assert headings[:1] == ["Quick Answer"]
+    order = [out.index(h) for h in ("Quick Answer", "Configuration", "Verification Steps",
+                                    "Additional Context")]
+    assert order == sorted(order)
+    for part in decide(answers).configuration + decide(answers).verification:
+        assert (SNIPPETS / part.snippet).read_text().rstrip("\n") in out
+
+
+def test_answers_file_and_bundle_written_byte_for_byte(tmp_path, capsys):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("team-size: team\nsecurity: central-keys\nproviders: anthropic\n"
+                       "cost_tracking: none\nenvironment: proxy\ninfrastructure: nginx\n"
+                       "support: self\n")
+    out = tmp_path / "starter"
+    assert cli.main(["recommend", "--answers", str(answers), "--json",
+                     "--write-bundle", str(out)]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["quick_answer"]["pattern"] == "proxy-gateway"
+    for part in [*answer["configuration"], *answer["verification_steps"]]:
+        rel = part["snippet"].removeprefix("snippets/")
+        written = out / (part["save_as"] or rel.rsplit("/", 1)[-1])
+        assert written.read_bytes() == (SNIPPETS / rel).read_bytes()
+        assert str(written) in answer["written"]
+    # a flag beats the file
+    assert cli.main(["recommend", "--answers", str(answers), "--environment", "open",
+                     "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["quick_answer"]["pattern"] == "gateway"
+
+
+def test_interactive_asks_what_is_missing(monkeypatch, capsys):
+    # numbers, names, and a wrong answer that is asked again
+    replies = io.StringIO("2\nsso\nfour\n1\n3\n1\n2\n1\n")
+    monkeypatch.setattr("sys.stdin", replies)
+    assert cli.main(["recommend", "--interactive", "--json", "--support", "self"]) == 0
+    captured = capsys.readouterr()
+    answer = json.loads(captured.out)
+    assert answer["answers"] == dict(team_size="team", security="sso", providers="anthropic",
+                                     cost_tracking="per-developer", environment="open",
+                                     infrastructure="litellm", support="self")
+    assert "'four' is not an answer; type a number 1-4" in captured.err
+    assert answer["quick_answer"]["gateway"] == "apps-gateway"
+    assert "How many developers" in captured.err  # questions go to stderr, the answer to stdout
+
+
+BAD = {  # name: (argv after "recommend", stdin, what the one-line error must say)
+    "unknown value": (["--providers", "aws"], "",
+                      "--providers 'aws' is not an answer; use one of: anthropic, bedrock"),
+    "missing, not a terminal": (["--providers", "bedrock"], "",
+                                "missing answers for --team-size, --security"),
+    "input ends": (["--interactive"], "1\n", "no answer for --security (input ended)"),
+    "three wrong tries": (["--interactive"], "9\nx\n0\n",
+                          "no usable answer for --team-size after 3 tries"),
+    "unknown question in the file": ("file:team_size: team\nbudget: high\n", "",
+                                     "unknown question 'budget'; the questions are: team_size"),
+    "not YAML": ("file:team_size: [team\n", "", "is not valid YAML or JSON (line 2)"),
+    "not a mapping": ("file:- team\n", "", "must be a mapping such as 'providers: anthropic'"),
+    "no such file": (["--answers", "/nonexistent/answers.yaml"], "",
+                     "cannot read the answers file /nonexistent/answers.yaml"),
+    "control characters": (["--security", "sso\x1b[31m"], "", r"'sso\x1b[31m' is not an answer"),
+}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_answers_get_the_fix_not_a_traceback(name, tmp_path, monkeypatch, capsys):
+    argv, stdin, says = BAD[name]
+    if isinstance(argv, str):
+        path = tmp_path / "answers.yaml"
+        path.write_text(argv.removeprefix("file:"))
+        argv = ["--answers", str(path)]
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    assert cli.main(["recommend", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err, err
+    *questions, last = err.splitlines()  # questions only when it asked (--interactive)
+    assert last.startswith("gateway-assistant recommend: could not run: ")
+    assert not questions or "--interactive" in argv
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    assert cli.main(["recommend", *argv, "--json"]) == 2
+    assert says in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_decide_refuses_bad_answers_directly():
+    with pytest.raises(BadAnswer, match="--cost-tracking 'some' is not an answer"):
+        decide({**BASE, "cost_tracking": "some"})
+
+
+def test_decision_guide_shows_the_tools_rules():
+    """The table on docs/explanation/choosing-a-setup.md is made from the rules themselves."""
+    table = recommend.decision_table()
+    for i, (when, _, _gateway) in enumerate(recommend.GATEWAY_RULES, 1):
+        assert re.search(rf"^\| {i} \| {re.escape(when)} \| ", table, re.M)
+    captures.check("gateway-assistant/recommend-decision.md", table)
