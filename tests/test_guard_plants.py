@@ -79,6 +79,12 @@ Start the gateway in a clean shell (`unset ANTHROPIC_BASE_URL`) first.
 Log in with `gcloud auth
 application-default login` first.
 """, "inline literal `gcloud auth application-default login` is a command"),
+    "command-form-not-run": ("""
+Ask in print mode (`claude --print`); the ran snippet spells it `-p`.
+""", "inline literal `claude --print` is a command"),
+    "unpinned-install-literal": ("""
+Or simply `pip install litellm`.
+""", "inline literal `pip install litellm` is a command"),
     "raw-pre": ("""
 ```{raw} html
 <pre>curl -s http://localhost:4000/health</pre>
@@ -140,7 +146,8 @@ The gateway answers {proof}`test_no_such_test_anywhere`.
 
 CLEAN = f"""
 Whole snippets that ran, a capture that was checked, a command that is a line of a snippet
-that ran (`{open(SNIPPETS / FIRST_REQUEST).read().strip()}`), a word (`claude`):
+that ran (`{open(SNIPPETS / FIRST_REQUEST).read().strip()}`), the words that start it
+(`claude -p`, `claude -p …`), a word (`claude`):
 
 ```{{literalinclude}} ../../snippets/{FIRST_REQUEST}
 :language: bash

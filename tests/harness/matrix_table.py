@@ -11,7 +11,7 @@ def render(results: dict) -> str:
     checks = list(results["checks"])
     pinned = results["pinned"]
     notes: list[str] = []
-    lines = [f"Measured on {results['date']} by `nox -s matrix` ({results['machine']}).", "",
+    lines = [f"Measured on {results['date']} by the project's `matrix` session ({results['machine']}).", "",
              "| Claude Code | LiteLLM | " + " | ".join(checks) + " |",
              "|---|---|" + "---|" * len(checks)]
     for pair in results["pairs"]:
