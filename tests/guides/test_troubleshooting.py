@@ -348,7 +348,7 @@ def test_provider_that_never_answers_times_out(gateway, upstream, terminal):
     took = time.monotonic() - started
     assert result.code != 0, result.output
     assert 3 <= took < 30, took
-    assert upstream.received("POST", "^/v1/messages"), "the request reached the provider"
+    assert "Request timed out" in result.output, result.output
     captures.check("troubleshooting/timeout.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))
 
