@@ -35,8 +35,8 @@ def _tools_row(label: str, request) -> list[str]:
 def test_tool_search_through_litellm(gateways, provider, upstream, terminal):
     gateways.get(LITELLM_START, LITELLM_CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
     rows = []
-    for label, snippets in (("`claude -p` with one MCP server", [CONNECT, WITH_MCP]),
-                            ("`claude -p` with one MCP server, `ENABLE_TOOL_SEARCH=false`",
+    for label, snippets in (("One MCP server", [CONNECT, WITH_MCP]),
+                            ("One MCP server, `ENABLE_TOOL_SEARCH=false`",
                              [CONNECT, TOOL_SEARCH_OFF, WITH_MCP])):
         upstream.reset()
         claude_replied(terminal.run(*snippets), "pong")
