@@ -14,6 +14,7 @@ LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
 CONNECT = "quickstart/06-connect-shell.sh"
 WITH_MCP = "field-tools/01-ask-with-mcp-server.sh"
 TOOL_SEARCH_OFF = "field-tools/02-tool-search-off.sh"
+TOOL_SEARCH_BETA = "advanced-tool-use-2025-11-20"  # sent with ToolSearch, measured
 
 FALLBACK_START = ("field-caching/03-start-gateway.sh",)
 FALLBACK_CONFIG = {"config.yaml": "field-thinking/01-fallback-config.yaml"}
@@ -43,10 +44,13 @@ def test_tool_search_through_litellm(gateways, provider, upstream, terminal):
         first = upstream_messages(upstream)[0]
         rows.append(_tools_row(label, first))
         names = [t["name"] for t in first.json["tools"]]
+        betas = first.header("anthropic-beta").split(",")
         if "ENABLE_TOOL_SEARCH" in label:
             assert "ToolSearch" not in names and any(n.startswith("mcp__") for n in names)
+            assert TOOL_SEARCH_BETA not in betas
         else:
             assert "ToolSearch" in names and not any(n.startswith("mcp__") for n in names)
+            assert TOOL_SEARCH_BETA in betas, "LiteLLM forwards the tool search beta"
     head = ["Run", "Request body", "Tools", "MCP tools", "Deferred", "ToolSearch sent", "Proof"]
     table = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n" + "".join(
         "| " + " | ".join(r) + " |\n" for r in rows)
@@ -95,7 +99,7 @@ def test_thinking_signature_after_a_fallback(fallback_gateway, upstream, termina
             lines[-1][1] += 1
         else:
             lines.append([line, 1])
-    lines = [f"{i + 1}. {line}" + (f" (×{n}: LiteLLM's retries)" if n > 1 else "")
+    lines = [f"{i + 1}. {line}" + (f" (×{n})" if n > 1 else "")
              for i, (line, n) in enumerate(lines)]
     captures.check("field-thinking/fallback-requests.txt", "\n".join(lines) + "\n")
     assert [s[3] for s in steps[-2:]] == [400, 200], steps
