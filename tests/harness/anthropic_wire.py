@@ -77,6 +77,21 @@ def _spaced(chunks: list[bytes], gap_s: float):
         yield chunk
 
 
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+
+
+def _paused(chunks, pause_s: float, ping_s: float):
+    """The first chunk, then `pause_s` of silence (a `ping` every `ping_s`), then the rest."""
+    chunks = iter(chunks)
+    yield next(chunks)
+    end = time.monotonic() + pause_s
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(ping_s or left, left))
+        if ping_s and end - time.monotonic() > 0:
+            yield PING
+    yield from chunks
+
+
 def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
     """Serve the Messages API at `prefix`/v1/messages on the fake."""
 
@@ -87,9 +102,13 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
             else None
         if not model or not body.get("messages"):
             resp.json(400, error_body(400, "model and messages are required"))
+        elif getattr(fake, "thinking_turn", None):
+            _thinking_turn(fake, req, resp)
         elif body.get("stream"):
-            resp.stream("text/event-stream", _spaced(
-                sse_bytes(sse_events(model, fake.reply_text, cache)), fake.sse_gap_s))
+            chunks = _spaced(sse_bytes(sse_events(model, fake.reply_text, cache)), fake.sse_gap_s)
+            if fake.sse_pause_s:
+                chunks = _paused(chunks, fake.sse_pause_s, fake.sse_ping_s)
+            resp.stream("text/event-stream", chunks)
         else:
             resp.json(200, message(model, fake.reply_text, cache))
 
@@ -158,3 +177,87 @@ def prompt_cache_usage(fake: ProviderFake, req: Request) -> dict:
     longest = max((len(p) // 4 for p in prefixes), default=0)
     seen.update(prefixes)
     return {"cache_read_input_tokens": read, "cache_creation_input_tokens": longest - read}
+
+
+# -- Signed thinking and a tool call (opt-in) ----------------------------------------------
+
+def thinking_signature(key: str, thinking: str) -> str:
+    """A signature bound to the API key the answer was given to (the stand-in's rule)."""
+    import base64
+    import hashlib
+    import hmac
+    return base64.b64encode(hmac.new(key.encode(), thinking.encode(), hashlib.sha256)
+                            .digest()).decode()
+
+
+def _api_key(req: Request) -> str:
+    return req.header("x-api-key") or (req.header("authorization") or "").removeprefix("Bearer ")
+
+
+def think_then_use_tool(fake: ProviderFake, tool: str, tool_input: dict,
+                        down_key: str | None = None) -> ProviderFake:
+    """Opt-in: a turn with extended thinking. A request without a tool result is answered
+    with a signed thinking block and a call to `tool`; once the tool result comes back, with
+    the text answer. A thinking block sent back with a signature the request's own API key did
+    not get is refused with the Messages API's wording ("messages.N.content.M: Invalid
+    `signature` in `thinking` block", as users report it from the real API). Signatures are
+    bound to the API key: the strictest rule a provider may apply (the real rule is not
+    published). `down_key`: requests with that key that carry a tool result get a 500, as a
+    deployment that goes down in the middle of a turn."""
+    fake.thinking_turn = {"tool": tool, "input": tool_input, "down_key": down_key}
+
+    def opt_out() -> None:
+        fake.thinking_turn = None
+        fake.on_reset.remove(opt_out)
+
+    fake.on_reset.append(opt_out)
+    return fake
+
+
+THOUGHT = "I should read the file first."
+
+
+def _thinking_turn(fake: ProviderFake, req: Request, resp: Response) -> None:
+    turn, body, key = fake.thinking_turn, req.json or {}, _api_key(req)
+    blocks = [(i, j, b) for i, m in enumerate(body.get("messages", []))
+              if isinstance(m.get("content"), list) for j, b in enumerate(m["content"])]
+    has_result = any(b.get("type") == "tool_result" for _, _, b in blocks)
+    if has_result and key == turn["down_key"]:
+        req.status = 500  # what the stand-in answered, for the test's record
+        resp.json(500, error_body(500, "Internal server error"))
+        return
+    for i, j, b in blocks:
+        if b.get("type") == "thinking" and \
+                b.get("signature") != thinking_signature(key, b.get("thinking", "")):
+            req.status = 400
+            resp.json(400, error_body(
+                400, f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"))
+            return
+    model = body.get("model", "")
+    start = message(model, "")
+    start["content"], start["stop_reason"] = [], None
+    events = [("message_start", {"type": "message_start", "message": start})]
+    if has_result:
+        content = [({"type": "text", "text": ""},
+                    [{"type": "text_delta", "text": fake.reply_text}])]
+        stop = "end_turn"
+    else:
+        content = [({"type": "thinking", "thinking": "", "signature": ""},
+                    [{"type": "thinking_delta", "thinking": THOUGHT},
+                     {"type": "signature_delta", "signature": thinking_signature(key, THOUGHT)}]),
+                   ({"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}", "name": turn["tool"],
+                     "input": {}},
+                    [{"type": "input_json_delta", "partial_json": json.dumps(turn["input"])}])]
+        stop = "tool_use"
+    for index, (block, deltas) in enumerate(content):
+        events.append(("content_block_start", {"type": "content_block_start", "index": index,
+                                                "content_block": block}))
+        events += [("content_block_delta", {"type": "content_block_delta", "index": index,
+                                             "delta": d}) for d in deltas]
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+    events += [("message_delta", {"type": "message_delta",
+                                  "delta": {"stop_reason": stop, "stop_sequence": None},
+                                  "usage": {"output_tokens": OUTPUT_TOKENS}}),
+               ("message_stop", {"type": "message_stop"})]
+    req.status = 200
+    resp.stream("text/event-stream", sse_bytes(events))

@@ -61,6 +61,7 @@ class Gateway:
     proc: subprocess.Popen | None = None
     workdir: Path | None = None
     tls_ca: Path | None = None  # serving HTTPS with a certificate this CA signed
+    tls_client: tuple[Path, Path] | None = None  # (cert, key) the health check presents (mTLS)
     # name -> IP seen by this gateway only (its own mount namespace, /etc/hosts bind-mounted):
     # for upstream hosts LiteLLM hard-codes, e.g. <region>-aiplatform.googleapis.com.
     hosts: dict[str, str] = field(default_factory=dict)
@@ -136,6 +137,8 @@ class Gateway:
                     # certificate may name only the gateway's published host, not localhost)
                     context = ssl.create_default_context(cafile=self.tls_ca)
                     context.check_hostname = False
+                    if self.tls_client:
+                        context.load_cert_chain(*self.tls_client)
                 with urllib.request.urlopen(self.url + self.health_path, timeout=2,
                                             context=context) as r:
                     if r.status == 200:

@@ -33,10 +33,33 @@ def reader_name(path: Path) -> str:
     return re.sub(r"^\d+-", "", path.name)
 
 
+SSL_FILE = re.compile(r"^\s*(ssl_certificate_key|ssl_certificate|ssl_client_certificate|"
+                      r"ssl_trusted_certificate)\s+(\S+);", re.MULTILINE)
+
+
+def _placeholder_tls_files(text: str, directory: Path) -> None:
+    """Throwaway certificates under the file names a config's ssl_* directives give (a
+    reader's own come from the company CA), so `nginx -t` can load them."""
+    from . import tls
+    named = SSL_FILE.findall(text)
+    if not named:
+        return
+    leaf = tls.corp().ca.issue_cert("localhost")
+    for directive, name in named:
+        target = directory / name
+        if directive == "ssl_certificate_key":
+            leaf.private_key_pem.write_to_path(str(target))
+        elif directive == "ssl_certificate":
+            target.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        else:
+            tls.corp().write_ca(target)
+
+
 def check_config(path: Path) -> None:
-    """`nginx -t` on every config template in the snippet's folder (a `.map` is checked
-    through the template that includes it), with a placeholder for each ${SECRET}."""
-    templates = sorted(path.parent.glob("*.conf.template"))
+    """`nginx -t` on every config template (or plain `.conf`) in the snippet's folder (a
+    `.map` is checked through the template that includes it), with a placeholder for each
+    ${SECRET} and for each certificate file it names."""
+    templates = sorted(path.parent.glob("*.conf.template")) + sorted(path.parent.glob("*.conf"))
     assert templates, f"{path.name}: no nginx config template next to it"
     if path.suffix == ".map":
         templates = [t for t in templates if reader_name(path) in t.read_text()]
@@ -48,6 +71,7 @@ def check_config(path: Path) -> None:
             text = template.read_text()
             for name in set(re.findall(r"\$\{([A-Z_]+)\}", text)):
                 text = text.replace(f"${{{name}}}", "placeholder")
+            _placeholder_tls_files(text, Path(tmp))
             conf = Path(tmp) / "gateway.conf"
             conf.write_text(text)
             r = subprocess.run(["nginx", "-e", "stderr", "-t", "-p", tmp, "-c", str(conf)],

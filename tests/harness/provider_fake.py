@@ -104,11 +104,17 @@ class ProviderFake:
     # Seconds between streamed events, so a test can tell a gateway that buffers a stream
     # (all events arrive together at the end) from one that passes it on as it comes.
     sse_gap_s: float = 0.0
+    # One pause after the first streamed event (a model thinking before it writes), and how
+    # often to send `ping` events during it (0: none), as the Messages API keeps a quiet
+    # stream alive. Lets a test tell a gateway that times out or drops pings from one that
+    # passes them on.
+    sse_pause_s: float = 0.0
+    sse_ping_s: float = 0.0
     # Headers added to every answer (e.g. a load balancer's Set-Cookie).
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        self._initial = (self.reply_text, self.sse_gap_s)
+        self._initial = (self.reply_text, self.sse_gap_s, self.sse_pause_s, self.sse_ping_s)
         self.on_reset: list[Callable[[], None]] = []  # wire formats undo their own state
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self._faults: list[Fault] = []
@@ -140,7 +146,7 @@ class ProviderFake:
         with self._lock:
             self._faults.clear()
             self.requests.clear()
-            self.reply_text, self.sse_gap_s = self._initial
+            self.reply_text, self.sse_gap_s, self.sse_pause_s, self.sse_ping_s = self._initial
             self.response_headers = {}
         for undo in list(self.on_reset):
             undo()

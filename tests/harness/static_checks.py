@@ -110,7 +110,7 @@ def check_file(path: Path) -> None:
     text = path.read_text()
     checks = {".yaml": check_yaml, ".yml": check_yaml, ".json": check_json, ".sh": check_bash,
               ".env": check_env_file, ".cfg": check_haproxy}
-    if path.suffix in (".template", ".map"):  # nginx configs: `nginx -t`
+    if path.suffix in (".template", ".map", ".conf"):  # nginx configs: `nginx -t`
         from . import nginx
         return nginx.check_config(path)
     if path.suffix not in checks:

@@ -1,0 +1,1 @@
+claude -p "Read notes.txt, then answer in one word" --allowedTools Read

@@ -1,0 +1,1 @@
+haproxy -f waf.cfg

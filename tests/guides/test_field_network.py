@@ -1,0 +1,230 @@
+"""Field failures: what sits between Claude Code and the gateway — a TLS front that wants client
+certificates, a WAF that reads bodies, a proxy whose read timeout is shorter than a quiet
+stream (docs/how-to/field-failures-network.md). Real Claude Code, real LiteLLM, real nginx and
+HAProxy; the provider stand-in pauses and pings the way a thinking model's stream does."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from tests.harness import captures, nginx, tls
+from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.gateway import Gateway
+from tests.harness.snippets import snippet
+
+LITELLM_START = ("quickstart/03-start-gateway.sh",)
+LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+ASK = "field-address/04-ask.sh"
+MTLS_START = ("field-mtls/02-start-gateway.sh",)
+CONNECT_MTLS = "field-mtls/03-connect.sh"
+CLIENT_CERT = "field-mtls/04-client-certificate.sh"
+ENCRYPTED_KEY = "field-mtls/05-encrypted-key.sh"
+PASSPHRASE = b"example-passphrase-change-me"  # the one 05-encrypted-key.sh exports
+WAF_START = ("field-waf/03-start-waf.sh",)
+ASK_ABOUT_CODE = "field-waf/05-ask-about-code.sh"
+ENTERPRISE_FILES = {"gateway.conf.template": "enterprise/10-gateway.conf.template",
+                    "developers.map": "enterprise/11-developers.map"}
+ENTERPRISE_START = ("enterprise/12-start-gateway.sh",)
+
+
+@pytest.fixture
+def litellm(gateways, provider):
+    return gateways.get(LITELLM_START, LITELLM_CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+
+
+def console(result, *commands: str) -> str:
+    return captures.console("\n".join(snippet(c).read_text().strip("\n") for c in commands),
+                            result.output)
+
+
+# -- Client certificates (mutual TLS) ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def company_pki(tmp_path_factory):
+    """What the company hands out: its CA, the gateway's certificate, and one developer's
+    client certificate with its key (plain, and encrypted with a passphrase)."""
+    d = tmp_path_factory.mktemp("pki")
+    corp = tls.corp()
+    gateway_cert, gateway_key = corp.issue(d / "gateway", "localhost")
+    client = corp.ca.issue_cert("alice@example.com")
+    client_pem, client_key = d / "client.pem", d / "client.key"
+    client_pem.write_bytes(b"".join(blob.bytes() for blob in client.cert_chain_pems))
+    client.private_key_pem.write_to_path(str(client_key))
+    key = serialization.load_pem_private_key(client.private_key_pem.bytes(), None)
+    encrypted = d / "client-encrypted.key"
+    encrypted.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE)))
+    return {"ca": corp.write_ca(d / "corp-ca.pem"), "gateway": (gateway_cert, gateway_key),
+            "client": (client_pem, client_key), "encrypted": encrypted}
+
+
+@pytest.fixture(scope="module")
+def mtls_gateway(company_pki, gateways, provider):
+    gateways.get(LITELLM_START, LITELLM_CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+    gateway_cert, gateway_key = company_pki["gateway"]
+    gw = nginx.NginxGateway(
+        MTLS_START, {"gateway-mtls.conf": "field-mtls/01-gateway-mtls.conf",
+                     "gateway.pem": gateway_cert, "gateway.key": gateway_key,
+                     "corp-ca.pem": company_pki["ca"]},
+        8443, {"PATH": nginx.NGINX_PATH}, tls_ca=company_pki["ca"],
+        tls_client=company_pki["client"])
+    gw.health_path = "/health/liveliness"  # LiteLLM's, through the TLS front
+    yield gw.launch()
+    gw.stop()
+
+
+@pytest.fixture
+def developer(terminal, company_pki):
+    """The developer's machine: the company CA and their certificate where the page says."""
+    tls.corp().write_ca(terminal.home / "corp-ca.pem")
+    certs = terminal.home / ".claude-certs"
+    certs.mkdir()
+    for name, src in (("client.pem", company_pki["client"][0]),
+                      ("client.key", company_pki["client"][1]),
+                      ("client-encrypted.key", company_pki["encrypted"])):
+        (certs / name).write_bytes(Path(src).read_bytes())
+    return terminal
+
+
+def test_gateway_refuses_a_client_without_certificate(litellm, mtls_gateway, upstream, developer):
+    result = developer.run(CONNECT_MTLS, ASK)
+    claude_failed_with(result, "No required SSL certificate was sent")
+    captures.check("field-network/mtls-without-certificate.console", console(result, ASK))
+    assert not upstream_messages(upstream), "the request went past the TLS front"
+
+
+def test_client_certificate_variables_are_presented(litellm, mtls_gateway, upstream, developer):
+    claude_replied(developer.run(CONNECT_MTLS, CLIENT_CERT, ASK), "pong")
+    assert upstream_messages(upstream)
+
+
+def test_encrypted_key_with_passphrase(litellm, mtls_gateway, upstream, developer):
+    claude_replied(developer.run(CONNECT_MTLS, ENCRYPTED_KEY, ASK), "pong")
+
+
+def test_encrypted_key_without_passphrase_fails(litellm, mtls_gateway, upstream, developer):
+    """The encrypted key alone (no passphrase exported) does not get the developer in."""
+    script = (f"source {snippet(CONNECT_MTLS)}\nsource {snippet(ENCRYPTED_KEY)}\n"
+              "unset CLAUDE_CODE_CLIENT_KEY_PASSPHRASE\n"
+              f"source {snippet(ASK)}")
+    failed = developer.sh(script)
+    assert failed.code != 0, failed.output
+    captures.check("field-network/mtls-key-without-passphrase.txt",
+                   failed.output.strip().splitlines()[0] + "\n")
+
+
+# -- A WAF that reads request bodies -------------------------------------------------------
+
+class WafGateway(Gateway):
+    health_path = "/health/liveliness"  # LiteLLM's, through the WAF
+
+
+def start_waf(config: str) -> Gateway:
+    return WafGateway(WAF_START, {"waf.cfg": config}, 8081, {"PATH": nginx.NGINX_PATH}).launch()
+
+
+def test_waf_refuses_a_prompt_with_code(litellm, upstream, terminal):
+    waf = start_waf("field-waf/01-waf.cfg")
+    try:
+        plain = terminal.run("field-waf/04-connect.sh", ASK)
+        result = terminal.run("field-waf/04-connect.sh", ASK_ABOUT_CODE)
+    finally:
+        waf.stop()
+    claude_replied(plain, "pong")  # Claude Code's own request body passes the rule
+    claude_failed_with(result, "403")
+    captures.check("field-network/waf-403.console", console(result, ASK_ABOUT_CODE))
+    assert len(upstream_messages(upstream)) == 1, "only the plain prompt reached the provider"
+
+
+def test_waf_with_the_messages_route_exempt(litellm, upstream, terminal):
+    waf = start_waf("field-waf/02-waf-exempt-messages.cfg")
+    try:
+        result = terminal.run("field-waf/04-connect.sh", ASK_ABOUT_CODE)
+        other = urllib.request.Request(
+            "http://localhost:8081/v1/chat/completions",
+            json.dumps({"model": "claude-opus-5-5", "messages": [
+                {"role": "user", "content": "cat /etc/passwd"}]}).encode(),
+            {"content-type": "application/json",
+             "authorization": "Bearer sk-litellm-change-me"})
+        try:
+            urllib.request.urlopen(other, timeout=30)
+            status = 200
+        except urllib.error.HTTPError as e:
+            status = e.code
+    finally:
+        waf.stop()
+    claude_replied(result, "pong")
+    assert "/etc/passwd" in upstream_messages(upstream)[0].body.decode()
+    assert status == 403, "other routes are still inspected"
+
+
+# -- Quiet streams and read timeouts -------------------------------------------------------
+
+PAUSE_S = 2.5  # the model "thinks" this long after message_start
+SHORT_READ_TIMEOUT = "proxy_read_timeout 1s;"
+
+
+def short_timeout_gateway(tmp_path) -> Gateway:
+    """The enterprise page's nginx with its read timeout cut to 1 s: nginx's documented
+    default is 60 s; 1 s makes the failure take seconds instead of minutes."""
+    text = snippet("enterprise/10-gateway.conf.template").read_text()
+    assert "proxy_read_timeout 600s;" in text
+    path = tmp_path / "gateway.conf.template"
+    path.write_text(text.replace("proxy_read_timeout 600s;", SHORT_READ_TIMEOUT))
+    return nginx.start(ENTERPRISE_START, {**ENTERPRISE_FILES, "gateway.conf.template": path})
+
+
+def test_read_timeout_shorter_than_a_quiet_stream(litellm, upstream, terminal, tmp_path):
+    upstream.sse_pause_s = PAUSE_S
+    gw = short_timeout_gateway(tmp_path)
+    try:
+        result = terminal.run("enterprise/13-connect.sh", ASK)
+    finally:
+        gw.stop()
+    claude_failed_with(result, "504 Gateway Time-out")
+    captures.check("field-network/read-timeout-504.console", console(result, ASK))
+    assert "upstream timed out" in gw.log()
+    assert "while reading response header from upstream" in gw.log()
+    assert len(upstream_messages(upstream)) == 2, "one retry (the harness's bound), then the 504"
+
+
+def test_pings_keep_a_quiet_stream_alive(litellm, upstream, terminal, tmp_path):
+    """The same short timeout passes the answer when the provider pings during the pause:
+    LiteLLM passes the pings on, so the proxy in front sees data."""
+    upstream.sse_pause_s, upstream.sse_ping_s = PAUSE_S, 0.5
+    gw = short_timeout_gateway(tmp_path)
+    try:
+        result = terminal.run("enterprise/13-connect.sh", ASK)
+    finally:
+        gw.stop()
+    claude_replied(result, "pong")
+
+
+def test_litellm_passes_pings_on(litellm, upstream):
+    upstream.sse_pause_s, upstream.sse_ping_s = 1.6, 0.5
+    body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 50, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(litellm.url + "/v1/messages", body, {
+        "content-type": "application/json", "anthropic-version": "2023-06-01",
+        "authorization": "Bearer sk-litellm-change-me"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        events = [line for line in answer.read().decode().splitlines()
+                  if line.startswith("event:")]
+    assert events.count("event: ping") >= 3, events  # the fake's own ping + two in the pause
+
+
+def test_published_read_timeout_outlasts_the_pause(litellm, upstream, terminal):
+    """The fix: the enterprise page's config as published (proxy_read_timeout 600s)."""
+    upstream.sse_pause_s = PAUSE_S
+    gw = nginx.start(ENTERPRISE_START, ENTERPRISE_FILES)
+    try:
+        result = terminal.run("enterprise/13-connect.sh", ASK)
+    finally:
+        gw.stop()
+    claude_replied(result, "pong")
