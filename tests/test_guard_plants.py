@@ -85,6 +85,9 @@ Ask in print mode (`claude --print`); the ran snippet spells it `-p`.
     "unpinned-install-literal": ("""
 Or simply `pip install litellm`.
 """, "inline literal `pip install litellm` is a command"),
+    "command-not-output": ("""
+It answers `claude -p "Reply with the word ping"`.
+""", "inline literal `claude -p \"Reply with the word ping\"` is a command"),
     "raw-pre": ("""
 ```{raw} html
 <pre>curl -s http://localhost:4000/health</pre>
@@ -147,7 +150,8 @@ The gateway answers {proof}`test_no_such_test_anywhere`.
 CLEAN = f"""
 Whole snippets that ran, a capture that was checked, a command that is a line of a snippet
 that ran (`{open(SNIPPETS / FIRST_REQUEST).read().strip()}`), the words that start it
-(`claude -p`, `claude -p …`), a word (`claude`):
+(`claude -p`, `claude -p …`), output a checked capture holds
+(`claude -p "Reply … pong"`), a word (`claude`):
 
 ```{{literalinclude}} ../../snippets/{FIRST_REQUEST}
 :language: bash

@@ -9,7 +9,8 @@ A block is covered only when the bytes a reader sees were executed or checked in
 - a block written on the page was checked by Sybil in this run (docs/conftest.py), which
   refuses transcripts, commands, LiteLLM configs and settings the pinned CLI would not read;
 - an inline literal that is a whole command a reader runs is a line of a snippet that ran, or
-  the words that start one (the form of a command: `claude -p`);
+  the words that start one (the form of a command: `claude -p`), or output a checked
+  capture holds (an error message that starts with a program's name);
 - nothing else preformatted (doctest blocks, line blocks, raw <pre>/<code>, files a page reads
   through csv-table or include) reaches a page."""
 
@@ -97,13 +98,26 @@ def _ran_form(text: str, ran_lines: set[str]) -> bool:
     return text in ran_lines or any(line.split()[:len(words)] == words for line in ran_lines)
 
 
+def _captured_output(text: str, records: Records, captured: Path) -> bool:
+    """A literal that quotes output a checked capture holds (`claude gateway: …` is an error
+    message, not a command); `…` stands for text left out."""
+    pattern = re.compile(r"\s*.*?\s*".join(re.escape(" ".join(part.split()))
+                                          for part in re.split(r"…|\.\.\.", text)))
+    for rel in records.captures:
+        path = captured / rel
+        if path.is_file() and pattern.search(" ".join(path.read_text().split())):
+            return True
+    return False
+
+
 def why_uncovered(entry: dict, records: Records, ran_lines: set[str],
                   shown: set[tuple[str, Path]] = frozenset(), snippets_dir: Path = SNIPPETS,
                   captured: Path = CAPTURED, docs: Path = DOCS) -> str | None:
     kind = entry.get("kind", "block")
     if kind == "literal":
         text = " ".join(entry["text"].split())
-        if COMMAND.match(text) and not _ran_form(text, ran_lines):
+        if COMMAND.match(text) and not _ran_form(text, ran_lines) \
+                and not _captured_output(text, records, captured):
             return (f"inline literal `{text}` is a command a reader runs, and no snippet a "
                     "test ran has that line (or starts a line with those words); put it in "
                     "a snippet and run it, or reword")
