@@ -79,3 +79,19 @@ def test_third_party_page_carries_the_notice(page):
         assert includes(page, LITELLM_NOTICE), f"{rel}: configures LiteLLM, no {LITELLM_NOTICE}"
     if any(VENDOR.search(text) for text in shown):
         assert THIRD_PARTY in " ".join(page.read_text().split()), f"{rel}: configures a vendor, no notice"
+
+
+GUIDES = sorted(p for p in pages() if p.parent.name in ("tutorials", "how-to")
+                and p.name != "index.md")
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_guide_links_to_its_prerequisites(page):
+    """FR-032: each guide links, near its top, to its own section of the prerequisites page."""
+    head = "\n".join(page.read_text().splitlines()[:30])
+    m = re.search(r"\]\(\.\./reference/prerequisites\.md#([\w-]+)\)", head)
+    assert m, f"{page.relative_to(DOCS)}: no prerequisites link in its first 30 lines"
+    headings = re.findall(r"^#{2,3} (.+)$", (DOCS / "reference" / "prerequisites.md").read_text(),
+                          re.M)
+    slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+    assert m.group(1) in slugs, f"{page.relative_to(DOCS)}: #{m.group(1)} is not a section"
