@@ -74,9 +74,14 @@ def arn_formats(action: str) -> list[re.Pattern]:
     service, name = action.split(":")
     data = get_action_data(service, name)
     assert data and data.get(service), f"{action}: not an IAM action AWS documents"
-    return [re.compile(re.sub(r"\\\$\\\{ResourceId\\\}", ".+",
-                              re.sub(r"\\\$\\\{\w+\\\}", "[^:]*", re.escape(x["resource_arn_format"])))
-                       + "$") for x in data[service] if x["resource_arn_format"] != "*"]
+    patterns = []
+    for x in data[service]:
+        if x["resource_arn_format"] == "*":
+            continue
+        escaped = re.escape(x["resource_arn_format"])
+        escaped = re.sub(r"\\\$\\\{ResourceId\\\}", ".+", escaped)
+        patterns.append(re.compile(re.sub(r"\\\$\\\{\w+\\\}", "[^:]*", escaped) + "$"))
+    return patterns
 
 
 def test_bedrock_policy_allows_exactly_what_litellm_calls(gateways, aws_gateway_env, bedrock,
@@ -117,40 +122,14 @@ def test_bedrock_policy_allows_exactly_what_litellm_calls(gateways, aws_gateway_
     assert not allowed(policy, "bedrock:InvokeModel",
                        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0", {})
     # Each action and resource is one AWS documents, in its documented ARN format.
+    with pytest.raises(AssertionError, match="not an IAM action"):
+        arn_formats("bedrock:InvokeModell")
     for st in policy["Statement"]:
         for action in st["Action"]:
             formats = arn_formats(action)
             for resource in st["Resource"]:
                 assert any(f.match(resource) for f in formats), (action, resource)
     snippets.ran(BEDROCK_POLICY)
-
-
-# -- Least privilege: Vertex AI -----------------------------------------------------------
-
-VERTEX_START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
-VERTEX_CONFIG = {"config.yaml": "vertex/02-config.yaml"}
-VERTEX_ROLE = "security/02-vertex-gateway-role.iam.json"
-# The permission each Vertex AI method LiteLLM calls needs (Google: "Vertex AI access control
-# with IAM", a custom role with aiplatform.endpoints.predict for prediction calls).
-VERTEX_PERMISSIONS = {"rawPredict": "aiplatform.endpoints.predict",
-                      "streamRawPredict": "aiplatform.endpoints.predict"}
-
-
-def test_vertex_role_grants_what_litellm_calls(gateways, google_gateway_env, vertex, terminal):
-    gateway = gateways.get(VERTEX_START, VERTEX_CONFIG, env=google_gateway_env)
-    claude_replied(terminal.run(CONNECT, FIRST_REQUEST), "pong")
-    status, body = post(gateway.url + "/v1/messages", {
-        "model": "claude-opus-5-5", "max_tokens": 8,
-        "messages": [{"role": "user", "content": "hi"}]}, MASTER_KEY)
-    assert status == 200, body
-    methods = {c.path.rsplit(":", 1)[1] for c in vertex.received("POST", r"Predict$")}
-    assert methods == {"rawPredict", "streamRawPredict"}, methods
-    role = json.loads(snippet(VERTEX_ROLE).read_text())
-    assert set(role) == {"title", "description", "stage", "includedPermissions"}
-    assert len(role["title"]) <= 100 and len(role["description"]) <= 300
-    assert role["stage"] in ("ALPHA", "BETA", "GA")
-    assert role["includedPermissions"] == sorted({VERTEX_PERMISSIONS[m] for m in methods})
-    snippets.ran(VERTEX_ROLE)
 
 
 # -- Rotation with overlap: developer tokens on the nginx gateway ---------------------------
@@ -275,32 +254,33 @@ def normalise_access(line: str) -> str:
 
 FROM_FILES = ("security/03-start-gateway-keys-from-files.sh",)
 QUICKSTART_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
-PROVIDER_OLD, PROVIDER_NEW = "sk-ant-old-change-me", "sk-ant-new-change-me"
+PROVIDER_NEW = "sk-ant-new-change-me"
 
 
-def test_provider_key_rotation_by_restart(gateways, provider, upstream, tmp_path):
-    """LiteLLM reads the key once, at start: rotating it is a restart. A developer's request
-    sent while the gateway restarts is retried by Claude Code (default retries) and
-    succeeds with the new key; the test measures the gap."""
+def test_provider_key_rotation_by_restart(litellm, gateways, provider, upstream, terminal,
+                                         tmp_path):
+    """LiteLLM reads the key once, at start: rotating it is a restart. Before: the
+    quickstart's gateway (shared with the other tests, its key in its start script). The
+    restart starts the start command that reads the keys from files, the new provider key in
+    its file. A developer's request sent as the gateway stops is retried by Claude Code
+    (its default retries and timeouts) until the gateway is back, and carries the new key."""
+    claude_replied(terminal.run(CONNECT, FIRST_REQUEST), "pong")
+    assert upstream_messages(upstream)[-1].header("x-api-key") == "sk-ant-your-anthropic-key"
+
     credentials = tmp_path / "credentials"
     credentials.mkdir()
-    (credentials / "anthropic-api-key").write_text(PROVIDER_OLD + "\n")
+    (credentials / "anthropic-api-key").write_text(PROVIDER_NEW + "\n")
     (credentials / "gateway-master-key").write_text(MASTER_KEY + "\n")
     env = {"ANTHROPIC_API_BASE": provider.url, "CREDENTIALS_DIRECTORY": str(credentials)}
-    gateways.get(FROM_FILES, QUICKSTART_CONFIG, env=env)
     developer = Terminal(tmp_path / "developer", defaults=True)
-    claude_replied(developer.run(CONNECT, FIRST_REQUEST), "pong")
-    assert upstream_messages(upstream)[-1].header("x-api-key") == PROVIDER_OLD
-
-    (credentials / "anthropic-api-key").write_text(PROVIDER_NEW + "\n")  # the new key
     outcome = {}
     request = threading.Thread(target=lambda: outcome.update(
-        result=developer.run(CONNECT, FIRST_REQUEST)))
+        result=developer.run(CONNECT, FIRST_REQUEST, timeout=240)))
     stopped = time.monotonic()
     request.start()
-    gateways.get(FROM_FILES, QUICKSTART_CONFIG, env=env, restart=True)
+    gateways.get(FROM_FILES, QUICKSTART_CONFIG, env=env)  # stops the old one, starts this
     live = time.monotonic()
-    request.join(timeout=120)
+    request.join(timeout=250)
     claude_replied(outcome["result"], "pong")
     assert upstream_messages(upstream)[-1].header("x-api-key") == PROVIDER_NEW
     gap = live - stopped
@@ -308,5 +288,33 @@ def test_provider_key_rotation_by_restart(gateways, provider, upstream, tmp_path
     assert outcome["result"].seconds >= gap - 1, (outcome["result"].seconds, gap)
     print(f"gateway restart: {gap:.1f} s without a gateway; the request took "
           f"{outcome['result'].seconds:.1f} s")
-    assert gap < 60, f"{gap:.1f} s"
-    gateways.free_port(4000)
+    assert gap < 90, f"{gap:.1f} s"  # LiteLLM start; the harness allows 90 s
+
+
+# -- Least privilege: Vertex AI (last: the gateway it starts on :4000 is the one
+#    tests/guides/test_vertex.py asks for next) -----------------------------------------
+
+VERTEX_START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
+VERTEX_CONFIG = {"config.yaml": "vertex/02-config.yaml"}
+VERTEX_ROLE = "security/02-vertex-gateway-role.iam.json"
+# The permission each Vertex AI method LiteLLM calls needs (Google: "Vertex AI access control
+# with IAM", a custom role with aiplatform.endpoints.predict for prediction calls).
+VERTEX_PERMISSIONS = {"rawPredict": "aiplatform.endpoints.predict",
+                      "streamRawPredict": "aiplatform.endpoints.predict"}
+
+
+def test_vertex_role_grants_what_litellm_calls(gateways, google_gateway_env, vertex, terminal):
+    gateway = gateways.get(VERTEX_START, VERTEX_CONFIG, env=google_gateway_env)
+    claude_replied(terminal.run(CONNECT, FIRST_REQUEST), "pong")
+    status, body = post(gateway.url + "/v1/messages", {
+        "model": "claude-opus-5-5", "max_tokens": 8,
+        "messages": [{"role": "user", "content": "hi"}]}, MASTER_KEY)
+    assert status == 200, body
+    methods = {c.path.rsplit(":", 1)[1] for c in vertex.received("POST", r"Predict$")}
+    assert methods == {"rawPredict", "streamRawPredict"}, methods
+    role = json.loads(snippet(VERTEX_ROLE).read_text())
+    assert set(role) == {"title", "description", "stage", "includedPermissions"}
+    assert len(role["title"]) <= 100 and len(role["description"]) <= 300
+    assert role["stage"] in ("ALPHA", "BETA", "GA")
+    assert role["includedPermissions"] == sorted({VERTEX_PERMISSIONS[m] for m in methods})
+    snippets.ran(VERTEX_ROLE)
