@@ -5,6 +5,8 @@ Versions come from conf/."""
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -179,11 +181,41 @@ def capture(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on the Python, shellcheck on every shell snippet and CI script."""
+    """ruff on the Python, shellcheck on every shell snippet and CI script, a secret scan."""
     install(session, "lint")
     session.run("ruff", "check", ".")
     scripts = sorted(str(p) for p in (ROOT / "snippets").rglob("*.sh")) + [".ci/run"]
     session.run("shellcheck", "--shell=bash", "--exclude=SC1091", *scripts)
+    secret_scan(session)
+
+
+SCANNED = ("docs", "snippets", "conf")
+
+
+def secret_scan(session: nox.Session) -> None:
+    """detect-secrets over docs/, snippets/ and conf/: any finding fails, except values the
+    allowlist in conf/ names (placeholders, variable references). Then a planted key must be
+    found, so a scan that finds nothing cannot pass unnoticed."""
+    allow = ROOT / "conf" / "secret-scan-allowlist.txt"
+    excludes = [arg for line in allow.read_text().splitlines()
+                if line.strip() and not line.startswith("#")
+                for arg in ("--exclude-secrets", line)]
+    skip = r"(^|/)(_build|__pycache__)/|\.(png|svg|ico|woff2?)$"
+    files = sorted(str(p.relative_to(ROOT)) for d in SCANNED for p in (ROOT / d).rglob("*")
+                   if p.is_file() and not re.search(skip, str(p.relative_to(ROOT))))
+    # -n: no verification calls to the providers (the scan stays offline).
+    hook = ["detect-secrets-hook", "-n", "--exclude-files", skip, *excludes]
+    session.run(*hook, *files)
+    with tempfile.TemporaryDirectory() as tmp:
+        planted = Path(tmp) / "planted.sh"
+        # Fresh random values shaped like an Anthropic key and an AWS secret key.
+        planted.write_text(
+            f'export ANTHROPIC_API_KEY="sk-ant-api03-{secrets.token_urlsafe(64)}"\n'
+            f'export AWS_SECRET_ACCESS_KEY="{secrets.token_urlsafe(30)}"\n')
+        found = session.run(*hook, str(planted), success_codes=[1], silent=True) or ""
+        missed = [n for n in (1, 2) if f"planted.sh:{n}" not in found]
+        if missed:
+            session.error(f"the secret scan missed planted keys on lines {missed}:\n{found}")
 
 
 @nox.session(venv_backend="none")
