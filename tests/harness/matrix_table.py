@@ -11,7 +11,8 @@ def render(results: dict) -> str:
     checks = list(results["checks"])
     pinned = results["pinned"]
     notes: list[str] = []
-    lines = [f"Measured on {results['date']} by the project's `matrix` session ({results['machine']}).", "",
+    lines = [f"Measured on {results['date']} by the project's `matrix` session "
+             f"({results['machine']}).", "",
              "| Claude Code | LiteLLM | " + " | ".join(checks) + " |",
              "|---|---|" + "---|" * len(checks)]
     for pair in results["pairs"]:

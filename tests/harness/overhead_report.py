@@ -7,7 +7,8 @@ from html import escape
 
 def render_md(r: dict) -> str:
     v, direct = r["variants"], r["variants"]["direct"]
-    lines = [f"Measured on {r['date']} by the project's `bench-gateways` session ({r['machine']}; LiteLLM "
+    lines = [f"Measured on {r['date']} by the project's `bench-gateways` session "
+             f"({r['machine']}; LiteLLM "
              f"{r['litellm']}; {r['rounds']} interleaved rounds; one streaming "
              f"`/v1/messages` request of {r['body_bytes'] // 1024} KB per round).", "",
              "| Path | first byte p50 | p95 | whole stream p50 | p95 | added p50 (paired) "
