@@ -223,9 +223,10 @@ def developers(tmp_path_factory, isolated):
 
 # -- A real Redis on localhost:6379 (LiteLLM's Redis response cache) ----------------------
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def redis_server(isolated):
-    """Debian's redis-server on 127.0.0.1:6379 for the whole session, emptied per use."""
+    """Debian's redis-server on 127.0.0.1:6379 for one test (it starts in milliseconds), so
+    the port is free again for the production guide's own Redis."""
     from . import redis_server as redis
     why = redis.why_unavailable()
     if why:
