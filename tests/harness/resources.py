@@ -279,8 +279,8 @@ def main() -> None:
 
 
 def render_md(r: dict) -> str:
-    lines = [f"Measured on {r['date']} by `nox -s bench-resources` ({r['machine']}; LiteLLM "
-             f"{r['litellm']}; Claude Code {r['claude_code']}). Load: streaming `/v1/messages`, "
+    lines = [f"Measured on {r['date']} by the nox session `bench-resources` ({r['machine']}; "
+             f"LiteLLM {r['litellm']}; Claude Code {r['claude_code']}). Load: streaming `/v1/messages`, "
              f"a {r['body_bytes'] // 1024} KB Claude Code-shaped request, {r['threads']} "
              "connections at once; each gateway measured alone.", "",
              "| Gateway | memory at rest | CPU at rest | CPU per request | memory after load "
