@@ -280,9 +280,9 @@ def main() -> None:
 
 def render_md(r: dict) -> str:
     lines = [f"Measured on {r['date']} by the nox session `bench-resources` ({r['machine']}; "
-             f"LiteLLM {r['litellm']}; Claude Code {r['claude_code']}). Load: streaming `/v1/messages`, "
-             f"a {r['body_bytes'] // 1024} KB Claude Code-shaped request, {r['threads']} "
-             "connections at once; each gateway measured alone.", "",
+             f"LiteLLM {r['litellm']}; Claude Code {r['claude_code']}). Load: streaming "
+             f"`/v1/messages`, a {r['body_bytes'] // 1024} KB Claude Code-shaped request, "
+             f"{r['threads']} connections at once; each gateway measured alone.", "",
              "| Gateway | memory at rest | CPU at rest | CPU per request | memory after load "
              "| requests/s | machine busy (others) |",
              "|---|---|---|---|---|---|---|"]
