@@ -282,6 +282,16 @@ def bench_gateways(session: nox.Session) -> None:
     build_docs(session)
 
 
+@nox.session(name="bench-resources")
+def bench_resources(session: nox.Session) -> None:
+    """What a gateway needs to run: memory and CPU at rest and per request under a Claude
+    Code-shaped load, LiteLLM with 1, 2 and 4 workers and Claude apps gateway; writes
+    docs/_generated/bench-resources.{json,md} for the FAQ."""
+    with_components(session)
+    session.run("python", "-m", "tests.harness.resources")
+    build_docs(session)
+
+
 @nox.session(name="bench-instances")
 def bench_instances(session: nox.Session) -> None:
     """N LiteLLM instances behind HAProxy: `nox -s bench-instances -- [N ...]` (default

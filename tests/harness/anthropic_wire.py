@@ -100,10 +100,13 @@ def install(fake: ProviderFake, prefix: str = "") -> ProviderFake:
         model = body.get("model", "")
         cache = prompt_cache_usage(fake, req) if getattr(fake, "prompt_caches", None) is not None \
             else None
+        tool = _next_tool(fake, body)
         if not model or not body.get("messages"):
             resp.json(400, error_body(400, "model and messages are required"))
         elif getattr(fake, "thinking_turn", None):
             _thinking_turn(fake, req, resp)
+        elif tool and body.get("stream"):
+            resp.stream("text/event-stream", sse_bytes(tool_use_events(model, *tool, cache)))
         elif body.get("stream"):
             chunks = _spaced(sse_bytes(sse_events(model, fake.reply_text, cache)), fake.sse_gap_s)
             if fake.sse_pause_s:
@@ -214,6 +217,23 @@ def think_then_use_tool(fake: ProviderFake, tool: str, tool_input: dict,
     return fake
 
 
+# -- Tool use (opt-in) -----------------------------------------------------------------------
+
+def use_tools(fake: ProviderFake, steps) -> ProviderFake:
+    """Opt-in: answer like a model that works with tools. After each prompt of the developer,
+    the requests that carry tools are answered with the `steps` in turn, each a function of the
+    request body returning (tool name, input); once every step's result came back, with the
+    text answer. Ids are new on every answer, as the real API's are."""
+    fake.tool_steps = list(steps)
+
+    def opt_out() -> None:
+        fake.tool_steps = None
+        fake.on_reset.remove(opt_out)
+
+    fake.on_reset.append(opt_out)
+    return fake
+
+
 THOUGHT = "I should read the file first."
 
 
@@ -261,3 +281,40 @@ def _thinking_turn(fake: ProviderFake, req: Request, resp: Response) -> None:
                ("message_stop", {"type": "message_stop"})]
     req.status = 200
     resp.stream("text/event-stream", sse_bytes(events))
+
+
+def _next_tool(fake: ProviderFake, body: dict):
+    steps = getattr(fake, "tool_steps", None)
+    if not steps or not body.get("tools"):
+        return None
+    results = 0  # tool results since the developer's last prompt
+    for msg in reversed(body.get("messages", [])):
+        content = msg.get("content")
+        blocks = content if isinstance(content, list) else [{"type": "text"}]
+        if msg.get("role") == "user" and not any(b.get("type") == "tool_result"
+                                                 for b in blocks):
+            break
+        results += sum(1 for b in blocks if b.get("type") == "tool_result")
+    if results >= len(steps):
+        return None
+    return steps[results](body)
+
+
+def tool_use_events(model: str, name: str, tool_input: dict, cache: dict | None = None):
+    """The event sequence the real API sends for an answer that is one tool call."""
+    msg = message(model, "")
+    msg["content"], msg["stop_reason"] = [], None
+    msg["usage"] = {"input_tokens": INPUT_TOKENS, "output_tokens": 1, **(cache or {})}
+    yield "message_start", {"type": "message_start", "message": msg}
+    yield "content_block_start", {
+        "type": "content_block_start", "index": 0,
+        "content_block": {"type": "tool_use", "id": f"toolu_fake{next(_ids):06d}",
+                          "name": name, "input": {}}}
+    yield "content_block_delta", {
+        "type": "content_block_delta", "index": 0,
+        "delta": {"type": "input_json_delta", "partial_json": json.dumps(tool_input)}}
+    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+    yield "message_delta", {
+        "type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+        "usage": {"output_tokens": OUTPUT_TOKENS}}
+    yield "message_stop", {"type": "message_stop"}

@@ -221,6 +221,21 @@ def developers(tmp_path_factory, isolated):
     return Developers()
 
 
+# -- A real Redis on localhost:6379 (LiteLLM's Redis response cache) ----------------------
+
+@pytest.fixture
+def redis_server(isolated):
+    """Debian's redis-server on 127.0.0.1:6379 for one test (it starts in milliseconds), so
+    the port is free again for the production guide's own Redis."""
+    from . import redis_server as redis
+    why = redis.why_unavailable()
+    if why:
+        pytest.skip(why)
+    server = redis.Redis().start()
+    yield server
+    server.stop()
+
+
 # -- A Docker engine and the images built offline (container backend, production guide) ----
 
 @pytest.fixture(scope="session")
