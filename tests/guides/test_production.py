@@ -256,12 +256,15 @@ def test_kill_figures_captured(stack):
 # -- Config changes rolled out instance by instance ---------------------------------------
 
 def rollout_under_traffic(stack, terminal) -> tuple[Result, list[Result], float]:
-    """Run the rolling restart while a developer keeps asking Claude Code (bounded loop)."""
+    """Run the rolling restart while a developer keeps asking Claude Code (bounded loop).
+    The developer has Claude Code's own retries, as a reader does: a balancer that answers
+    503 for a moment while it notices the restarted instance is what they exist for."""
     done, asks = threading.Event(), []
+    reader = Terminal(terminal.home.parent / "with-defaults", defaults=True)
 
     def developer():
         while not done.is_set() and len(asks) < 60:
-            asks.append(terminal.run(CONNECT, ASK))
+            asks.append(reader.run(CONNECT, ASK))
     t = threading.Thread(target=developer, daemon=True)
     t.start()
     started = time.monotonic()

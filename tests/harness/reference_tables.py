@@ -19,7 +19,7 @@ ENV_TEST = "test_environment_variable_page_covers_the_binary"
 NOT_READ_TEST = "test_names_nothing_reads_are_in_neither_component"
 
 CATEGORY_TITLES = {
-    "gateway": "Gateway address, credentials and traffic",
+    "gateway": "Gateway address (ANTHROPIC_BASE_URL), credentials and traffic",
     "provider": "Provider modes (Bedrock, Vertex AI and others)",
     "proxy": "Proxies",
     "tls": "TLS and certificates",
