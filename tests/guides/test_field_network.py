@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests.harness import captures, nginx, tls
-from tests.harness.forward_proxy import ForwardProxy
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.forward_proxy import ForwardProxy
 from tests.harness.gateway import Gateway
 from tests.harness.snippets import snippet
 
