@@ -4,11 +4,14 @@ LiteLLM gateway in front of the provider stand-in."""
 
 from __future__ import annotations
 
+import re
+import shutil
+
 import pytest
 
-from tests.harness import captures
+from tests.harness import captures, components
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.snippets import ran, snippet
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -70,3 +73,26 @@ def test_litellm_serves_count_tokens(gateway, upstream):
     with urllib.request.urlopen(request, timeout=30) as answer:
         assert answer.status == 200
         assert "input_tokens" in json.loads(answer.read())
+
+
+# -- The Agent SDK -----------------------------------------------------------------------------
+
+def test_agent_sdk_query_through_the_gateway(gateway, upstream, terminal):
+    """The Python Agent SDK, installed by its snippet (before the tests: pip needs the
+    network), runs one prompt through LiteLLM with the CLI's two variables."""
+    (terminal.home / "agent-sdk").symlink_to(components.agent_sdk_venv())
+    shutil.copyfile(snippet("agent-sdk/02-query.py"), terminal.project / "query.py")
+    result = terminal.run("quickstart/06-connect-shell.sh", "agent-sdk/03-run.sh")
+    ran("agent-sdk/02-query.py")  # copied byte for byte as query.py, run by 03-run.sh
+    claude_replied(result, "pong")
+    # The SDK runs the Claude Code its package carries, not the one on PATH.
+    package = next(components.agent_sdk_venv().glob("lib/python*/site-packages/claude_agent_sdk"))
+    bundled = re.search(r'__cli_version__ = "([^"]+)"',
+                        (package / "_cli_version.py").read_text()).group(1)
+    assert (package / "_bundled" / "claude").exists()
+    sent = upstream_messages(upstream)
+    assert sent, "the prompt did not reach the provider"
+    body = sent[0].body.decode()
+    # LiteLLM sends its own user-agent on; Claude Code's version is in its system prompt.
+    assert f"cc_version={bundled}" in body, re.findall(r"cc_version=[^;\"]*", body)
+    assert bundled == "2.1.332"  # as the page says

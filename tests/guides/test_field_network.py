@@ -6,6 +6,7 @@ HAProxy; the provider stand-in pauses and pings the way a thinking model's strea
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.harness import captures, nginx, tls
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.forward_proxy import ForwardProxy
 from tests.harness.gateway import Gateway
 from tests.harness.snippets import snippet
 
@@ -118,6 +120,21 @@ def test_encrypted_key_without_passphrase_fails(litellm, mtls_gateway, upstream,
     captures.check("field-network/mtls-key-without-passphrase.txt",
                    failed.output.strip().splitlines()[0] + "\n")
 
+
+
+def test_client_certificate_through_a_corporate_proxy(litellm, mtls_gateway, upstream, developer):
+    """Through Squid (HTTPS_PROXY, a CONNECT tunnel) the certificate still reaches the gateway:
+    the proxy tunnels TLS, it does not terminate it."""
+    px = ForwardProxy(hosts={"localhost": "127.0.0.1"}, connect_ports=(443, 8443)).start()
+    try:
+        result = developer.run(CONNECT_MTLS, CLIENT_CERT, "corporate-proxy/01-proxy.sh", ASK)
+        time.sleep(0.3)  # Squid logs a tunnel when it closes
+        tunnels = [str(e) for e in px.log() if e.method == "CONNECT"]
+    finally:
+        px.stop()
+    claude_replied(result, "pong")
+    assert any("localhost:8443" in t for t in tunnels), tunnels
+    assert upstream_messages(upstream)
 
 # -- A WAF that reads request bodies -------------------------------------------------------
 
@@ -228,3 +245,49 @@ def test_published_read_timeout_outlasts_the_pause(litellm, upstream, terminal):
     finally:
         gw.stop()
     claude_replied(result, "pong")
+
+
+
+# -- LiteLLM's own timeouts ------------------------------------------------------------------
+
+# LiteLLM takes a per-request stream timeout from this header, ahead of the config
+# (proxy/litellm_pre_call_utils.py): a timeout shorter than the pause without another start.
+SHORT_STREAM_TIMEOUT = 'export ANTHROPIC_CUSTOM_HEADERS="x-litellm-stream-timeout: 1"\n'
+
+
+def ask_with_short_stream_timeout(terminal):
+    return terminal.sh(f"source {snippet('quickstart/06-connect-shell.sh')}\n"
+                       f"{SHORT_STREAM_TIMEOUT}source {snippet(ASK)}")
+
+
+
+def test_litellm_stream_timeout_shorter_than_a_pause(litellm, upstream, terminal):
+    """LiteLLM cuts each streamed attempt at its stream timeout, tries the provider again, then
+    ends the stream with an error; Claude Code asks again without streaming, which the stream
+    timeout does not bound. Without the short timeout, one streamed request answers."""
+    upstream.sse_pause_s = PAUSE_S
+    cut = ask_with_short_stream_timeout(terminal)
+    claude_replied(cut, "pong")
+    streamed = [json.loads(r.body).get("stream") for r in upstream_messages(upstream)]
+    assert streamed[-1] is False and streamed[:-1].count(True) >= 2, streamed
+    line = next(line for line in litellm.log().splitlines()
+                if "Error in chunk_processor" in line and "Timeout" in line)
+    captures.check("field-network/litellm-stream-timeout.txt",
+                   line.split(" - ", 1)[1] + "\n")  # without the time of day
+    upstream.reset()
+    upstream.sse_pause_s = PAUSE_S
+    whole = terminal.run("quickstart/06-connect-shell.sh", ASK)
+    claude_replied(whole, "pong")
+    assert [json.loads(r.body).get("stream") for r in upstream_messages(upstream)] == [True]
+    print(f"short stream timeout: {cut.seconds:.1f} s, {len(streamed)} provider requests; "
+          f"default: {whole.seconds:.1f} s, 1 request")
+
+
+def test_api_timeout_shorter_than_a_pause(litellm, upstream, terminal):
+    """Claude Code's own timeout: LiteLLM holds the response during the pause, so a shorter
+    API_TIMEOUT_MS gives up before the first byte."""
+    upstream.sse_pause_s = PAUSE_S
+    result = terminal.sh(f"source {snippet('quickstart/06-connect-shell.sh')}\n"
+                         f"export API_TIMEOUT_MS=1000\nsource {snippet(ASK)}")
+    claude_failed_with(result, "Request timed out.")
+    captures.check("field-network/api-timeout-short.txt", result.output.strip() + "\n")

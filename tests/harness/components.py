@@ -29,6 +29,7 @@ LITELLM_INSTALL = "quickstart/01-install-litellm.sh"
 # Add-ons a guide installs into the same LiteLLM environment (run in the LiteLLM work dir).
 LITELLM_ADDONS = ["vertex/01-install-google-auth.sh"]  # Vertex AI needs google-auth
 CLAUDE_INSTALL = "quickstart/05-install-claude-code.sh"
+AGENT_SDK_INSTALL = "agent-sdk/01-install.sh"  # the Agent SDK for Python (field-failures-address)
 
 
 class ComponentMissing(RuntimeError):
@@ -117,6 +118,9 @@ def install_all() -> None:
                    NPM_CONFIG_PREFIX=str(work / "npm-global"), NPM_CONFIG_UPDATE_NOTIFIER="false",
                    NPM_CONFIG_FUND="false", NPM_CONFIG_AUDIT="false")
     _install("claude-code", CLAUDE_INSTALL, npm_env)
+    # The Agent SDK's install snippet makes ~/agent-sdk: its HOME is its cache directory.
+    _install("agent-sdk", AGENT_SDK_INSTALL,
+             dict(base, HOME=str(_workdir("agent-sdk", AGENT_SDK_INSTALL))))
     from . import tool_install  # the site's own tool, per tested Python
     tool_install.install_all()
     from . import oidc_idp  # the IdP stand-in of the apps-gateway guides (a harness install)
@@ -131,6 +135,11 @@ def _find(kind: str, rel: str, pattern: str) -> Path:
             f"{kind} from snippets/{rel} is not installed in {CACHE}; "
             "run `nox -s verify-docs` (it installs the pinned components first)")
     return found[0].parent
+
+
+def agent_sdk_venv() -> Path:
+    """The ~/agent-sdk virtual environment the Agent SDK install snippet created."""
+    return _find("agent-sdk", AGENT_SDK_INSTALL, "agent-sdk/bin/python").parent
 
 
 def litellm_bin() -> Path:

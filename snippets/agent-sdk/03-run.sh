@@ -1,0 +1,1 @@
+~/agent-sdk/bin/python query.py
