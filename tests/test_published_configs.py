@@ -75,6 +75,9 @@ EXEMPT = {"gateway-assistant/01-config-with-mistakes.yaml": "LiteLLM refuses to 
 EXEMPT.update({rel: "served by the production guide's stack" for rel in (
     "production/02-config.yaml", "production/11-config-v2.yaml",
     "kubernetes/01-configmap.yaml")})
+# Needs a Redis server beside LiteLLM: tests/guides/test_faq.py starts one and sends a
+# Claude Code session with tool use through this config.
+EXEMPT["faq/05-config-with-redis-cache.yaml"] = "served by the FAQ's cache test, with Redis"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile

@@ -106,10 +106,14 @@ def check_haproxy(text: str) -> None:
     assert r.returncode == 0, f"haproxy -c:\n{r.stdout}{r.stderr}"
 
 
+def check_python(text: str) -> None:
+    compile(text, "<snippet>", "exec")  # syntax; ruff lints it with the project's code
+
+
 def check_file(path: Path) -> None:
     text = path.read_text()
     checks = {".yaml": check_yaml, ".yml": check_yaml, ".json": check_json, ".sh": check_bash,
-              ".env": check_env_file, ".cfg": check_haproxy}
+              ".env": check_env_file, ".cfg": check_haproxy, ".py": check_python}
     if path.name.endswith(".iam.json"):  # a cloud IAM document: JSON; its test checks more
         return check_json(text, settings=False)
     if path.suffix in (".template", ".map", ".conf"):  # nginx configs: `nginx -t`
