@@ -5,12 +5,9 @@ only way to point it there), and each developer has their own provider key."""
 
 from __future__ import annotations
 
-import shlex
-import subprocess
-
 import pytest
 
-from tests.harness import captures, nginx, snippets
+from tests.harness import captures, isolation, nginx, snippets
 from tests.harness.expect import claude_replied, upstream_messages
 from tests.harness.snippets import snippet
 from tests.harness.terminal import Terminal
@@ -73,16 +70,6 @@ def b_requests(gw) -> int:
         if access.exists() else 0
 
 
-def managed_overlay_unavailable(tmp_path) -> str | None:
-    upper, work = tmp_path / "probe-upper", tmp_path / "probe-work"
-    upper.mkdir()
-    work.mkdir()
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", "mount", "-t", "overlay",
-                        "overlay", "-o", f"lowerdir=/etc,upperdir={upper},workdir={work}",
-                        "/etc"], capture_output=True, text=True)
-    return None if r.returncode == 0 else (r.stderr.strip() or f"exit {r.returncode}")
-
-
 def ask_with_managed(terminal, upstream, tmp_path, rel: str) -> str:
     """One request with `rel` as /etc/claude-code/managed-settings.json, seen by this one
     process only (an overlay of /etc in its own mount namespace: the machine is untouched)."""
@@ -91,9 +78,7 @@ def ask_with_managed(terminal, upstream, tmp_path, rel: str) -> str:
     work.mkdir(exist_ok=True)
     (upper / "claude-code" / "managed-settings.json").write_bytes(snippet(rel).read_bytes())
     before = len(upstream_messages(upstream))
-    command = "unshare -m --propagation private bash -c " + shlex.quote(
-        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && "
-        f"source {snippet(FIRST_REQUEST)}")
+    command = isolation.with_private_etc(upper, work, f"source {snippet(FIRST_REQUEST)}")
     result = terminal.sh(command)
     claude_replied(result, "pong")
     snippets.ran(rel)  # placed where Claude Code reads managed settings, and read by it
@@ -122,7 +107,7 @@ def test_managed_settings_take_the_whole_machine(gateway_a, team, upstream, tmp_
     """Step 3: a project without the address, the token alone in the developer's local
     file, the shell still pointing direct: the managed address alone takes him to the
     gateway."""
-    if why := managed_overlay_unavailable(tmp_path):
+    if why := isolation.private_etc_unavailable(tmp_path):
         pytest.skip(f"managed settings live in /etc/claude-code; no private overlay of /etc "
                     f"here: {why}")
     bob = team["bob"]

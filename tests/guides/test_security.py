@@ -202,6 +202,21 @@ def status_with(gw, token: str) -> int:
                 token)[0]
 
 
+def reload_under_traffic(gw, terminal, token: str, rel: str, done, settle: float) -> None:
+    """nginx reloaded with the map `rel` while a developer with `token` keeps asking: every
+    request answered, at least one after the reload, until `done()` says the map is live."""
+    alice = Developer(gw.url, token, every=0.5)
+    alice.start()
+    time.sleep(settle)
+    sent = reload_with(gw, terminal, rel)
+    wait_for(done)
+    time.sleep(settle)
+    alice.stop()
+    snippets.ran(rel)
+    assert [s for _, s in alice.statuses] == [200] * len(alice.statuses), alice.statuses
+    assert any(t > sent for t, _ in alice.statuses), "no request after the reload"
+
+
 def test_developer_token_rotation_with_overlap(litellm, upstream, terminal):
     """Both tokens accepted during the overlap, no request refused across either reload; the
     old token refused once removed. The per-developer rate limit (bursts of 20) bounds how
@@ -209,28 +224,11 @@ def test_developer_token_rotation_with_overlap(litellm, upstream, terminal):
     gw = nginx.start(NGINX_START, NGINX_FILES)
     try:
         assert status_with(gw, NEW) == 401, "the new token is unknown before the rotation"
-        alice = Developer(gw.url, OLD, every=0.5)
-        alice.start()
-        time.sleep(1)
-        sent = reload_with(gw, terminal, OVERLAP)
-        wait_for(lambda: status_with(gw, NEW) == 200)
-        time.sleep(1)
-        alice.stop()
-        snippets.ran(OVERLAP)
-        assert [s for _, s in alice.statuses] == [200] * len(alice.statuses), alice.statuses
-        assert any(t > sent for t, _ in alice.statuses), "no request after the reload"
+        reload_under_traffic(gw, terminal, OLD, OVERLAP, lambda: status_with(gw, NEW) == 200,
+                             settle=1)
         claude_replied(alice_with(terminal, NEW), "pong")  # alice moves to her new token
-
-        alice = Developer(gw.url, NEW, every=0.5)
-        alice.start()
-        time.sleep(0.5)
-        sent = reload_with(gw, terminal, ROTATED)
-        wait_for(lambda: status_with(gw, OLD) == 401)
-        time.sleep(0.5)
-        alice.stop()
-        snippets.ran(ROTATED)
-        assert [s for _, s in alice.statuses] == [200] * len(alice.statuses), alice.statuses
-        assert any(t > sent for t, _ in alice.statuses), "no request after the reload"
+        reload_under_traffic(gw, terminal, NEW, ROTATED, lambda: status_with(gw, OLD) == 401,
+                             settle=0.5)
         result = alice_with(terminal, OLD)
         assert result.code != 0 and "401 Unknown gateway token" in result.output, result.output
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import shlex
 import socket
 import struct
+import subprocess
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -51,3 +53,25 @@ def _loopback_up() -> None:
         ifreq = fcntl.ioctl(s, siocgifflags, struct.pack("16sH14x", b"lo", 0))
         flags = struct.unpack("16sH14x", ifreq)[1]
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+
+
+# -- A private /etc for one command (managed settings live in /etc/claude-code) -----------
+
+def with_private_etc(upper, work, command: str) -> str:
+    """`command`, run by bash in its own mount namespace with `upper` laid over /etc: the
+    process sees the files under `upper` (e.g. claude-code/managed-settings.json), the machine
+    and every other test do not."""
+    return "unshare -m --propagation private bash -c " + shlex.quote(
+        f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && "
+        f"{command}")
+
+
+def private_etc_unavailable(tmp_path) -> str | None:
+    """None when this process can give a child a private overlay of /etc (as root, or as the
+    owner of the user namespace the harness entered), else the error the mount gave."""
+    upper, work = tmp_path / "probe-upper", tmp_path / "probe-work"
+    upper.mkdir()
+    work.mkdir()
+    r = subprocess.run(with_private_etc(upper, work, "true"), shell=True, capture_output=True,
+                       text=True)
+    return None if r.returncode == 0 else (r.stderr.strip() or f"exit {r.returncode}")

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 
 import pytest
 
 from gateway_assistant import claude_code
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
-from tests.harness import anthropic_wire
+from tests.harness import anthropic_wire, isolation
 from tests.harness.provider_fake import serving
 
 LAYERS = ("managed", "flag", "local", "project", "user", "shell")
@@ -66,9 +65,7 @@ class World:
             # of /etc (an overlay in its own mount namespace), so the machine is not touched.
             upper, work = self.managed.parent.parent, self.tmp / "overlay-work"
             work.mkdir(exist_ok=True)
-            command = ("unshare -m --propagation private bash -c " + shlex.quote(
-                f"mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} "
-                f"/etc && {command}"))
+            command = isolation.with_private_etc(upper, work, command)
         result = self.t.sh(command, timeout=60)
         calls = self.fake.received("POST", r"/v1/messages$")
         assert calls, result.output
@@ -84,18 +81,6 @@ class World:
         url = eff.get("ANTHROPIC_BASE_URL", {}).get("value", "")
         token = json.dumps(eff.get("ANTHROPIC_AUTH_TOKEN", {}))  # masked: names its layer
         return url.rsplit("/", 1)[-1], token, found
-
-
-def overlay_unavailable(tmp_path) -> str | None:
-    """None when this process can give a child a private overlay of /etc (as root, or as the
-    owner of the user namespace the harness entered), else the error the mount gave."""
-    upper, work = tmp_path / "probe-upper", tmp_path / "probe-work"
-    upper.mkdir()
-    work.mkdir()
-    r = subprocess.run(["unshare", "-m", "--propagation", "private", "mount", "-t", "overlay",
-                        "overlay", "-o", f"lowerdir=/etc,upperdir={upper},workdir={work}",
-                        "/etc"], capture_output=True, text=True)
-    return None if r.returncode == 0 else (r.stderr.strip() or f"exit {r.returncode}")
 
 
 # Each case: layer -> which keys it sets ("both", "url", "token"); measured with the real CLI.
@@ -118,7 +103,7 @@ MATRIX = [
 @pytest.mark.parametrize("case", MATRIX, ids=["+".join(f"{k}:{v}" for k, v in c.items())
                                               for c in MATRIX])
 def test_doctor_precedence_agrees_with_the_real_cli(case, fake, terminal, tmp_path):
-    if "managed" in case and (why := overlay_unavailable(tmp_path)):
+    if "managed" in case and (why := isolation.private_etc_unavailable(tmp_path)):
         pytest.skip(f"managed settings live in /etc/claude-code, and a private overlay of /etc "
                     f"cannot be mounted here: {why}")
     world = World(terminal, fake, tmp_path)
