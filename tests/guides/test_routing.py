@@ -176,14 +176,17 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     # later requests go to us-west-2. The rest is set as a failure is handled, so a request
     # already retrying (num_retries: 2, three attempts) or the next one can still draw
     # us-east-1: at most two requests' attempts, six, per rest (two to four in the runs
-    # measured here). Without the rest, random routing would draw us-east-1 for about half
-    # of the twelve requests and keep doing so to the end.
+    # measured here). A request whose call and both retries drew us-east-1 is answered by
+    # the Vertex AI fallback; every other answer comes from us-west-2. Without the rest,
+    # random routing would draw us-east-1 for about half of the twelve requests and keep
+    # doing so to the end.
     east = [i for i, region in enumerate(seen) if region == "us-east-1"]
     assert statuses == [200] * 12 and 1 <= len(east) <= 6 * windows, " ".join(seen)
     if windows == 1:  # one rest covered the run: after the first attempts, none
         assert east[-1] < len(seen) - 6, " ".join(seen)
-    assert seen.count("us-west-2") == 12, " ".join(seen)
-    assert not vertex.received("POST")
+    fallbacks = len(vertex.received("POST", "Predict$"))
+    assert seen.count("us-west-2") + fallbacks == 12, (" ".join(seen), fallbacks)
+    assert fallbacks <= len(east) // 3, (" ".join(seen), fallbacks)
 
 
 def test_usage_based_routing_limits_claude_code(gateways, provider, tmp_path):
