@@ -437,7 +437,9 @@ def connect_while_spent(gw, terminal, stop_when_refused=False, attempts=3):
     the run says nothing about the limit, so it is run again."""
     for _ in range(attempts):
         before = len(claude_codes(gw))
-        until = (lambda: len(claude_codes(gw)) > before) if stop_when_refused else (lambda: False)
+        def until(before=before) -> bool:
+            return stop_when_refused and len(claude_codes(gw)) > before
+
         with limit_kept_spent(gw, until=until):
             result = terminal.run("enterprise/13-connect.sh", FIRST_REQUEST)
         codes = claude_codes(gw)[before:]
