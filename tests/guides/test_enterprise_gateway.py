@@ -437,6 +437,7 @@ def connect_while_spent(gw, terminal, stop_when_refused=False, attempts=3):
     the run says nothing about the limit, so it is run again."""
     for _ in range(attempts):
         before = len(claude_codes(gw))
+
         def until(before=before) -> bool:
             return stop_when_refused and len(claude_codes(gw)) > before
 
