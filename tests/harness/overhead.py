@@ -169,8 +169,15 @@ def sequential(variants: dict[str, Variant], body: bytes) -> dict[str, dict]:
     the paired differences compare the same round."""
     clients = {name: Client(v.port, v.headers) for name, v in variants.items()}
     samples = {name: {"rounds": [], "errors": 0} for name in variants}
-    for c in clients.values():  # warm each connection and worker
-        for _ in range(10):
+    # Warm each path (a fresh server's first requests can take seconds), then every
+    # connection, interleaved: a connection left idle while the others warm would have been
+    # closed by its server (keep-alive timeouts of a few seconds) and fail the first round.
+    for _ in range(2):
+        for c in clients.values():
+            with contextlib.suppress(http.client.HTTPException, OSError):
+                c.stream(body)
+    for _ in range(10):
+        for c in clients.values():
             with contextlib.suppress(http.client.HTTPException, OSError):
                 c.stream(body)
     order = list(variants)

@@ -121,11 +121,11 @@ def litellm_container(provider_url: str, env: dict[str, str]):
     why = docker_engine.why_not()
     if why:
         raise Unavailable(f"no Docker engine can run here: {why}")
-    engine = docker_engine.Engine()
-    _wait_for_image_store(engine.data_root)
+    engine = docker_engine.Engine()  # makes its runtime directory; stop() removes it
     work = Path(tempfile.mkdtemp(prefix="bench-container-"))
     shutil.copyfile(SNIPPETS / "quickstart/02-config.yaml", work / "config.yaml")
     try:
+        _wait_for_image_store(engine.data_root)
         try:
             engine.start()
             images.ensure(engine, [images.LITELLM_IMAGE])
@@ -228,8 +228,10 @@ def portkey(provider_url: str, body: bytes, headers: dict[str, str]):
                  "non-streaming": _probe(PORTKEY_PORT, body.replace(b'"stream": true',
                                                                     b'"stream": false'),
                                          {**headers, **own})}
-        errors = [line.strip() for line in re.split(r"[\r\n]", log.read_text(errors="replace"))
-                  if "Error" in line]  # its start-up spinner rewrites its line with \r
+        # its start-up spinner (a braille glyph, "Starting AI Gateway...") shares a line
+        lines = re.split(r"[\r\n]|\x1b\[[0-9;?]*[A-Za-z]", log.read_text(errors="replace"))
+        errors = [re.sub(r"^\s*[\u2800-\u28ff][^.]*\.\.\.", "", line).strip()
+                  for line in lines if "Error" in line]
         if errors:
             notes["log"] = _first_line(errors[0], 200)
         yield Variant(PORTKEY_NAME, PORTKEY_PORT, own, pgid=proc.pid, notes=notes)
