@@ -5,10 +5,17 @@ the machine hits them alike; time to first byte and to the end of the stream, p5
 differences against direct; throughput at concurrency; resident memory; and, for scale, real
 `claude -p` round trips. Writes docs/_generated/bench-gateways.{json,md,svg}.
 
-Runs in a private network namespace like the tests (literal ports, nothing leaves loopback)."""
+Paths: direct, nginx (twice), LiteLLM (the quickstart; and 2 workers), and the variants
+`overhead_variants` starts (Claude apps gateway, LiteLLM in a container, Portkey's gateway);
+one of those that cannot start here is left out with the reason, written into the results.
+
+Runs in a private network namespace like the tests (literal ports, nothing leaves loopback).
+Smaller runs for trying it out: BENCH_ROUNDS, BENCH_PER_CONCURRENCY, BENCH_CLAUDE_RUNS;
+BENCH_VARIANTS=apps,container,portkey (a subset) starts only those extra variants."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.client
 import json
@@ -24,15 +31,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import anthropic_wire, components, isolation
+from . import overhead_variants as extra
 from .gateway import GatewayPool, stop_process_group
 from .matrix import GENERATED
-from .project import LITELLM_VERSION, SNIPPETS
+from .overhead_variants import Variant
+from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION, SNIPPETS
 from .provider_fake import serving
 from .terminal import Terminal
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 CONCURRENCY = (1, 8, 32)
-PER_CONCURRENCY = 400  # requests per concurrency level and variant
+PER_CONCURRENCY = int(os.environ.get("BENCH_PER_CONCURRENCY", "400"))  # per level and path
+CLAUDE_RUNS = int(os.environ.get("BENCH_CLAUDE_RUNS", "15"))
+EXTRA = os.environ.get("BENCH_VARIANTS", "apps,container,portkey").split(",")
 MASTER_KEY = "sk-litellm-change-me"  # what the quickstart's start snippet exports
 
 
@@ -57,14 +68,15 @@ HEADERS = {"content-type": "application/json", "anthropic-version": "2023-06-01"
 class Client:
     """One keep-alive connection, as Claude Code keeps one."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, headers: dict[str, str | None] | None = None):
         self.port = port
+        self.headers = {k: v for k, v in {**HEADERS, **(headers or {})}.items() if v is not None}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def stream(self, body: bytes) -> tuple[float, float, int]:
         started = time.perf_counter()
         try:
-            self.conn.request("POST", "/v1/messages", body, HEADERS)
+            self.conn.request("POST", "/v1/messages", body, self.headers)
             resp = self.conn.getresponse()
         except (http.client.HTTPException, OSError):
             self.conn.close()
@@ -152,12 +164,22 @@ def wait_port(port: int, path: str | None = None, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing answers on port {port} after {timeout} s")
 
 
-def sequential(variants: dict[str, int], body: bytes) -> dict[str, dict]:
-    clients = {name: Client(port) for name, port in variants.items()}
-    samples = {name: {"ttfb": [], "total": [], "errors": 0} for name in variants}
-    for c in clients.values():  # warm each connection and worker
-        for _ in range(10):
-            c.stream(body)
+def sequential(variants: dict[str, Variant], body: bytes) -> dict[str, dict]:
+    """Per path and round: (ttfb, total) or None for an error; rounds stay aligned, so
+    the paired differences compare the same round."""
+    clients = {name: Client(v.port, v.headers) for name, v in variants.items()}
+    samples = {name: {"rounds": [], "errors": 0} for name in variants}
+    # Warm each path (a fresh server's first requests can take seconds), then every
+    # connection, interleaved: a connection left idle while the others warm would have been
+    # closed by its server (keep-alive timeouts of a few seconds) and fail the first round.
+    for _ in range(2):
+        for c in clients.values():
+            with contextlib.suppress(http.client.HTTPException, OSError):
+                c.stream(body)
+    for _ in range(10):
+        for c in clients.values():
+            with contextlib.suppress(http.client.HTTPException, OSError):
+                c.stream(body)
     order = list(variants)
     for r in range(ROUNDS):
         random.shuffle(order)
@@ -165,28 +187,42 @@ def sequential(variants: dict[str, int], body: bytes) -> dict[str, dict]:
             try:
                 ttfb, total, status = clients[name].stream(body)
             except (http.client.HTTPException, OSError):
-                samples[name]["errors"] += 1
-                continue
-            if status != 200:
-                samples[name]["errors"] += 1
-                continue
-            samples[name]["ttfb"].append(ttfb)
-            samples[name]["total"].append(total)
+                status = None
+            ok = status == 200
+            samples[name]["errors"] += not ok
+            samples[name]["rounds"].append((ttfb, total) if ok else None)
         if (r + 1) % 50 == 0:
             print(f"  sequential: round {r + 1}/{ROUNDS}", flush=True)
     return samples
 
 
-def concurrent(port: int, body: bytes, threads: int) -> dict:
+def summary(s: dict, base: dict) -> dict:
+    ok = [x for x in s["rounds"] if x]
+    out = {"n": len(ok), "errors": s["errors"]}
+    if not ok:
+        return out
+    ttfb, total = [x[0] for x in ok], [x[1] for x in ok]
+    out.update({"ttfb_p50_ms": pct(ttfb, .5) * 1000, "ttfb_p95_ms": pct(ttfb, .95) * 1000,
+                "total_p50_ms": pct(total, .5) * 1000, "total_p95_ms": pct(total, .95) * 1000})
+    # paired: round i of this path against round i direct, where both answered
+    diffs = [a[1] - b[1] for a, b in zip(s["rounds"], base["rounds"]) if a and b]
+    if diffs:
+        out["paired_p50_ms"] = pct(diffs, .5) * 1000
+        out["paired_p95_ms"] = pct(diffs, .95) * 1000
+    return out
+
+
+def concurrent(v: Variant, body: bytes, threads: int) -> dict:
     per_thread = max(1, PER_CONCURRENCY // threads)
 
     def worker(_):
-        c, ok, lat = Client(port), 0, []
+        c, ok, lat = Client(v.port, v.headers), 0, []
         for _ in range(per_thread):
             try:
                 _, total, status = c.stream(body)
-                ok += status == 200
-                lat.append(total)
+                if status == 200:
+                    ok += 1
+                    lat.append(total)
             except (http.client.HTTPException, OSError):
                 pass
         return ok, lat
@@ -201,20 +237,23 @@ def concurrent(port: int, body: bytes, threads: int) -> dict:
             "req_per_s": ok / wall, "p50_ms": pct(lat, .5) * 1000 if lat else None}
 
 
-def claude_round_trips(urls: dict[str, str], runs: int = 15) -> dict[str, float]:
-    times = {name: [] for name in urls}
-    order = list(urls)
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(runs):
-            random.shuffle(order)
-            for name in order:
-                t = Terminal(Path(tmp) / f"{name}-{i}", env={
-                    "ANTHROPIC_BASE_URL": urls[name], "ANTHROPIC_AUTH_TOKEN": MASTER_KEY,
-                    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
-                r = t.sh('claude -p "Reply with the word pong"')
-                if r.code == 0:
-                    times[name].append(r.seconds)
+def claude_round_trips(terminals: dict[str, Terminal], runs: int) -> dict[str, float]:
+    """Each path's own terminal (HOME) for all its runs, as a developer's machine keeps one."""
+    times = {name: [] for name in terminals}
+    order = list(terminals)
+    for _ in range(runs):
+        random.shuffle(order)
+        for name in order:
+            r = terminals[name].sh('claude -p "Reply with the word pong"')
+            if r.code == 0:
+                times[name].append(r.seconds)
     return {name: statistics.median(v) * 1000 for name, v in times.items() if v}
+
+
+def claude_terminal(url: str) -> Terminal:
+    return Terminal(Path(tempfile.mkdtemp(prefix="bench-claude-")), env={
+        "ANTHROPIC_BASE_URL": url, "ANTHROPIC_AUTH_TOKEN": MASTER_KEY,
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
 
 
 def main() -> None:
@@ -224,11 +263,14 @@ def main() -> None:
     body = claude_code_body()
     results = {"date": datetime.date.today().isoformat(), "rounds": ROUNDS,
                "body_bytes": len(body), "litellm": LITELLM_VERSION,
+               "claude_code": CLAUDE_CODE_VERSION,
                "machine": f"{os.cpu_count()} cores, {platform.machine()}, loopback",
-               "variants": {}, "concurrency": {}, "rss_mb": {}}
+               "loadavg_start": round(os.getloadavg()[0], 2),
+               "variants": {}, "concurrency": {}, "rss_mb": {}, "left_out": {},
+               "answers": {}, "not_concurrent": {}}
     pool = GatewayPool()
     procs = []
-    with serving(anthropic_wire.install) as fake:
+    with serving(anthropic_wire.install) as fake, contextlib.ExitStack() as stack:
         fake.requests = _Discard()
         try:
             print("starting nginx, LiteLLM (1 worker, the quickstart), LiteLLM (2 workers)",
@@ -239,44 +281,52 @@ def main() -> None:
                             {"config.yaml": "quickstart/02-config.yaml"},
                             env={"ANTHROPIC_API_BASE": fake.url})
             procs.append(("LiteLLM, 2 workers", start_litellm_workers(fake.url, 4002, 2)))
-            variants = {"direct": fake.port, "nginx": 8081,
-                        "nginx, request buffering on": 8082, "LiteLLM": 4000,
-                        "LiteLLM, 2 workers": 4002}
-            results["rss_mb"]["LiteLLM at rest"] = rss_mb(lite.proc.pid)
-            results["rss_mb"]["LiteLLM, 2 workers at rest"] = rss_mb(procs[-1][1].pid)
-            samples = sequential(variants, body)
+            variants = [Variant("direct", fake.port, terminal=claude_terminal(fake.url)),
+                        Variant("nginx", 8081, pgid=procs[0][1].pid),
+                        Variant("nginx, request buffering on", 8082, pgid=procs[1][1].pid),
+                        Variant("LiteLLM", 4000, pgid=lite.proc.pid,
+                                terminal=claude_terminal("http://localhost:4000")),
+                        Variant("LiteLLM, 2 workers", 4002, pgid=procs[2][1].pid),
+                        *extra.start(stack, EXTRA, fake, body, HEADERS, results)]
+            by_name = {v.name: v for v in variants}
+            memory(results, variants, "at rest")
+            samples = sequential(by_name, body)
             for name, s in samples.items():
-                results["variants"][name] = {
-                    "n": len(s["ttfb"]), "errors": s["errors"],
-                    "ttfb_p50_ms": pct(s["ttfb"], .5) * 1000,
-                    "ttfb_p95_ms": pct(s["ttfb"], .95) * 1000,
-                    "total_p50_ms": pct(s["total"], .5) * 1000,
-                    "total_p95_ms": pct(s["total"], .95) * 1000}
-            base = samples["direct"]["total"]
-            for name, s in samples.items():  # paired: round i of a variant vs round i direct
-                diffs = [a - b for a, b in zip(s["total"], base)]
-                results["variants"][name]["paired_p50_ms"] = pct(diffs, .5) * 1000
-                results["variants"][name]["paired_p95_ms"] = pct(diffs, .95) * 1000
-            for name, port in variants.items():
-                results["concurrency"][name] = []
+                results["variants"][name] = summary(s, samples["direct"])
+            for v in variants:
+                if not results["variants"][v.name]["n"]:
+                    results["not_concurrent"][v.name] = "no request succeeded one at a time"
+                    continue
+                results["concurrency"][v.name] = []
                 for threads in CONCURRENCY:
-                    print(f"  {name}: {threads} concurrent", flush=True)
-                    results["concurrency"][name].append(concurrent(port, body, threads))
-            results["rss_mb"]["LiteLLM after load"] = rss_mb(lite.proc.pid)
-            results["rss_mb"]["LiteLLM, 2 workers after load"] = rss_mb(procs[-1][1].pid)
+                    print(f"  {v.name}: {threads} concurrent", flush=True)
+                    results["concurrency"][v.name].append(concurrent(v, body, threads))
+            memory(results, variants, "after load")
             print("claude -p round trips", flush=True)
             results["claude_round_trip_ms"] = claude_round_trips(
-                {"direct": fake.url, "LiteLLM": "http://localhost:4000"})
+                {v.name: v.terminal for v in variants
+                 if v.terminal and results["variants"][v.name]["n"]}, CLAUDE_RUNS)
         finally:
+            stack.close()
             for _, proc in procs:
                 stop_process_group(proc)
             pool.stop_all()
+    results["loadavg_end"] = round(os.getloadavg()[0], 2)
     GENERATED.mkdir(exist_ok=True)
     (GENERATED / "bench-gateways.json").write_text(json.dumps(results, indent=1) + "\n")
     from .overhead_report import render_md, render_svg
     (GENERATED / "bench-gateways.md").write_text(render_md(results))
     (GENERATED / "bench-gateways.svg").write_text(render_svg(results))
     print(render_md(results))
+
+
+def memory(results: dict, variants: list[Variant], when: str) -> None:
+    for v in variants:
+        if v.pgid:
+            results["rss_mb"].setdefault(v.name, {})[when] = rss_mb(v.pgid)
+        if v.companion:
+            results["rss_mb"].setdefault(f"{v.name}: {v.companion[0]}", {})[when] = \
+                rss_mb(v.companion[1])
 
 
 class _Discard(list):
