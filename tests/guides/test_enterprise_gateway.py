@@ -654,7 +654,9 @@ def retry_after_sixty_once(workdir):
 def test_retry_after_of_60_s_is_waited_out():
     result, at = background.join(retry_after_sixty_once)
     claude_replied(result, "pong")
-    assert len(at) == 2 and 59.5 <= at[1] <= 75, at
+    # Waited out: not retried before the 60 s, and not given up on. The upper bound is room
+    # for a busy machine, where the retry has come as late as 75.3 s after the first try.
+    assert len(at) == 2 and 59.5 <= at[1] <= 100, at
 
 
 @background.scenario
