@@ -1,6 +1,7 @@
 # Wait until both instances report healthy (their first start takes a while).
 for svc in litellm-1 litellm-2; do
-  until [ "$(docker inspect -f '{{.State.Health.Status}}' "$(docker-compose ps -q "$svc")")" = healthy ]; do
+  id=$(docker-compose ps -q "$svc")
+  until [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ]; do
     sleep 2
   done
 done

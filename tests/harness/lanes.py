@@ -10,7 +10,13 @@ manifests and the quickstart in a container; PostgreSQL, the IdP and the develop
 through the browser serve every Claude apps gateway page. That lane also takes a few long
 guide files that need none of it (EVEN_OUT), so both lanes end at about the same time: left
 alone, the other lane ran on for 15 minutes after it, using about one core of two. The other lane
-runs every other test file, so a new test file is never left out."""
+runs every other test file, so a new test file is never left out.
+
+Why two lanes and not three: a run with a third lane (the gateway guides and the published
+configs split off, 2026-12-02) took as long (lanes 1628 s against 1600 s) with the cores 0 %
+idle throughout (vmstat every 10 s), and one interactive session timed out under the extra
+contention. The proof is CPU-bound: sampled over a minute, LiteLLM processes (each boot is
+about 12 s of CPU importing its proxy) took ~60 % of the CPU and Claude Code ~25 %."""
 
 from __future__ import annotations
 
