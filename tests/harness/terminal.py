@@ -169,11 +169,18 @@ class Screen:
 
     def wait(self, pattern: str) -> str:
         deadline = time.monotonic() + self.timeout
-        screen = ""
+        screen = last_seen = tmux_said = ""
         while time.monotonic() < deadline:
-            screen = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "0"],
-                                    capture_output=True, text=True).stdout
+            shot = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "0"],
+                                  capture_output=True, text=True)
+            screen, tmux_said = shot.stdout, shot.stderr.strip() or tmux_said
+            last_seen = screen if screen.strip() else last_seen
             if re.search(pattern, screen, re.IGNORECASE):
                 return screen
             time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
+        # A blank screen at the end says little: show the last one that had text, and what
+        # tmux said (a session whose program exited has no pane left to capture).
+        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}"
+                             + (f"\nlast screen with text:\n{last_seen}"
+                                if last_seen and not screen.strip() else "")
+                             + (f"\ntmux: {tmux_said}" if tmux_said else ""))
