@@ -169,18 +169,16 @@ class Screen:
 
     def wait(self, pattern: str) -> str:
         deadline = time.monotonic() + self.timeout
-        screen = last_seen = tmux_said = ""
+        screen = ""
         while time.monotonic() < deadline:
             shot = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "0"],
                                   capture_output=True, text=True)
-            screen, tmux_said = shot.stdout, shot.stderr.strip() or tmux_said
-            last_seen = screen if screen.strip() else last_seen
+            if shot.returncode:  # no pane left: the program exited and took the session
+                raise AssertionError(
+                    f"{pattern!r} never showed: the session ended "
+                    f"(tmux: {shot.stderr.strip()}); its last screen:\n{screen}")
+            screen = shot.stdout
             if re.search(pattern, screen, re.IGNORECASE):
                 return screen
             time.sleep(0.2)
-        # A blank screen at the end says little: show the last one that had text, and what
-        # tmux said (a session whose program exited has no pane left to capture).
-        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}"
-                             + (f"\nlast screen with text:\n{last_seen}"
-                                if last_seen and not screen.strip() else "")
-                             + (f"\ntmux: {tmux_said}" if tmux_said else ""))
+        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
