@@ -24,6 +24,12 @@ from .snippets import ran, snippet
 # failure say so, and the defaults are measured once (background scenarios, defaults=True).
 FAST_FAILURE = {"CLAUDE_CODE_MAX_RETRIES": "1", "API_TIMEOUT_MS": "20000"}
 
+# How long an interactive session may live: a backstop, so no `claude` outlives a pytest
+# that was killed before its `finally` (which stops the session). It is not a test's limit:
+# each wait has its own `timeout`. It once was that timeout, and a session of several prompts
+# on a busy machine was killed at 120 s in the middle of a wait that still had time.
+SESSION_LIFETIME = 1800
+
 SETTINGS_PLACES = {
     "user": ".claude/settings.json",  # relative to HOME
     "project": ".claude/settings.json",  # relative to the project directory
@@ -122,14 +128,15 @@ class Terminal:
     @contextmanager
     def session(self, *snippets: str, timeout: float = 60):
         """An interactive Claude Code session under tmux that stays open for several
-        prompts: `with terminal.session(...) as s: s.type(keys, until)`."""
+        prompts: `with terminal.session(...) as s: s.type(keys, until)`; each wait on its
+        screen may take `timeout` seconds."""
         sock = self.home.parent / "tmux.sock"
         script = "; ".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
         env_args = [f"{k}={v}" for k, v in {**self.env, "TERM": "xterm-256color"}.items()]
         tmux = ["tmux", "-S", str(sock)]
         subprocess.run(
             [*tmux, "new-session", "-d", "-x", "120", "-y", "50", "-c", str(self.project),
-             "env", "-i", *env_args, "timeout", "--foreground", str(int(timeout)),
+             "env", "-i", *env_args, "timeout", "--foreground", str(SESSION_LIFETIME),
              "bash", "-c", script], check=True)
         try:
             screen = Screen(tmux, timeout)
@@ -161,6 +168,7 @@ class Screen:
 
     def __init__(self, tmux: list[str], timeout: float):
         self.tmux, self.timeout = tmux, timeout
+        self.started = time.monotonic()
 
     def type(self, keys: str, until: str) -> str:
         """Type `keys` and Enter; return the screen once `until` (plain text) shows."""
@@ -175,8 +183,9 @@ class Screen:
                                   capture_output=True, text=True)
             if shot.returncode:  # no pane left: the program exited and took the session
                 raise AssertionError(
-                    f"{pattern!r} never showed: the session ended "
-                    f"(tmux: {shot.stderr.strip()}); its last screen:\n{screen}")
+                    f"{pattern!r} never showed: the session ended after "
+                    f"{time.monotonic() - self.started:.0f} s (tmux: {shot.stderr.strip()}); "
+                    f"its last screen:\n{screen}")
             screen = shot.stdout
             if re.search(pattern, screen, re.IGNORECASE):
                 return screen
