@@ -134,9 +134,14 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
             plan = lanes.lanes(str(Path(session.bin) / "python"), session.posargs)
             session.log("lanes: " + "; ".join(
                 f"{name}: {len(runs)} pytest run(s)" for name, runs in plan.items()))
+            # GATEWAY_DOCS_LANES=serial: the same lanes one after another (the bench's
+            # "before parallelism").
+            together = os.environ.get("GATEWAY_DOCS_LANES", "together") != "serial"
             codes = lanes.run(plan, {**os.environ, "PATH": f"{session.bin}:{os.environ['PATH']}",
-                                     **run_env}, log=lambda line: print(line, flush=True))
-            timings["tests (lanes)"] = time.monotonic() - t
+                                     **run_env}, log=lambda line: print(line, flush=True),
+                              together=together)
+            timings["tests (lanes" + ("" if together else ", serial") + ")"] = \
+                time.monotonic() - t
             failed = {name: code for name, code in codes.items() if code}
             if failed:
                 session.error("tests failed in lane(s) " + ", ".join(
@@ -220,17 +225,19 @@ def secret_scan(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """Time `verify-docs` end to end: `nox -s bench -- [RUNS] [cold]`. Warm reuses the
-    component cache; cold gives every run an empty one (pip's own download cache stays)."""
+    """Time `verify-docs` end to end: `nox -s bench -- [RUNS] [cold] [serial]`. Warm reuses
+    the component cache; cold gives every run an empty one (pip's own download cache stays);
+    serial runs the lanes one after another, as the proof ran before it had lanes."""
     import statistics
     import subprocess
     import tempfile
 
     runs = int(session.posargs[0]) if session.posargs else 3
     cold = "cold" in session.posargs
+    serial = "serial" in session.posargs
     seconds = []
     for i in range(runs):
-        env = dict(os.environ)
+        env = dict(os.environ, GATEWAY_DOCS_LANES="serial" if serial else "together")
         if cold:
             env["GATEWAY_DOCS_CACHE"] = tempfile.mkdtemp(prefix="gateway-docs-cold-")
         started = time.monotonic()
@@ -243,7 +250,8 @@ def bench(session: nox.Session) -> None:
         if result.returncode != 0:
             session.error(f"run {i + 1} failed:\n{result.stdout[-3000:]}")
         session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s")
-    session.log(f"verify-docs ({'cold' if cold else 'warm'}, {os.cpu_count()} cores): "
+    session.log(f"verify-docs ({'cold' if cold else 'warm'}, "
+                f"{'serial' if serial else 'lanes'}, {os.cpu_count()} cores): "
                 f"median {statistics.median(seconds):.0f} s over {runs} runs "
                 f"({', '.join(f'{s:.0f}' for s in seconds)})")
 

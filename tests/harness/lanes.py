@@ -57,10 +57,12 @@ def lanes(python: str, extra_args=()) -> dict[str, list[tuple[list[str], dict[st
 
 
 def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, str],
-        log=print) -> dict[str, int]:
-    """Run every lane at once, each lane's runs in order; every output line is printed as it
-    comes, prefixed with its lane. Returns each lane's worst exit code (pytest's 5, nothing
-    collected, counts as a failure like any other non-zero code)."""
+        log=print, together: bool = True) -> dict[str, int]:
+    """Run every lane at once (together=False: one lane after another, the same runs without
+    the parallelism, which is what `nox -s bench -- serial` measures against), each lane's
+    runs in order; every output line is printed as it comes, prefixed with its lane. Returns
+    each lane's worst exit code (pytest's 5, nothing collected, counts as a failure like any
+    other non-zero code)."""
     lock = threading.Lock()
     codes: dict[str, int] = {}
 
@@ -80,6 +82,10 @@ def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, 
             worst = worst or proc.returncode
         codes[name] = worst
 
+    if not together:
+        for item in plan.items():
+            lane(*item)
+        return codes
     threads = [threading.Thread(target=lane, args=item, daemon=True) for item in plan.items()]
     for t in threads:
         t.start()
