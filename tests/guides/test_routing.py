@@ -169,7 +169,17 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
                     google_gateway_env)
     bedrock.down_regions.add("us-east-1")
     started = time.monotonic()
-    statuses = [ask(gw) for _ in range(12)]
+
+    def rested(seen):  # us-east-1 failed twice, then none of the last six attempts drew it
+        east = [i for i, region in enumerate(seen) if region == "us-east-1"]
+        return len(east) >= 2 and east[-1] < len(seen) - 6
+
+    # Twelve requests, and more (up to 24) until the rest shows: random routing can draw
+    # us-east-1 late, so its failures, and the rest after them, can come late too (a CI run
+    # drew it at attempts 5 and 9 of 14, and the rest left five attempts to see it).
+    statuses = []
+    while len(statuses) < 12 or (len(statuses) < 24 and not rested(regions(bedrock))):
+        statuses.append(ask(gw))
     windows = 1 + int((time.monotonic() - started) // 30)  # cooldown_time: 30 s
     seen = regions(bedrock)
     # allowed_fails: 1 rests us-east-1 after its first failures for cooldown_time, 30 s:
@@ -178,14 +188,14 @@ def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_en
     # us-east-1: at most two requests' attempts, six, per rest (two to four in the runs
     # measured here). A request whose call and both retries drew us-east-1 is answered by
     # the Vertex AI fallback; every other answer comes from us-west-2. Without the rest,
-    # random routing would draw us-east-1 for about half of the twelve requests and keep
-    # doing so to the end.
+    # random routing would draw us-east-1 for about half of the requests and keep doing so
+    # to the end, and the loop would run to 24.
     east = [i for i, region in enumerate(seen) if region == "us-east-1"]
-    assert statuses == [200] * 12 and 1 <= len(east) <= 6 * windows, " ".join(seen)
+    assert statuses == [200] * len(statuses) and 1 <= len(east) <= 6 * windows, " ".join(seen)
     if windows == 1:  # one rest covered the run: after the first attempts, none
-        assert east[-1] < len(seen) - 6, " ".join(seen)
+        assert rested(seen), " ".join(seen)
     fallbacks = len(vertex.received("POST", "Predict$"))
-    assert seen.count("us-west-2") + fallbacks == 12, (" ".join(seen), fallbacks)
+    assert seen.count("us-west-2") + fallbacks == len(statuses), (" ".join(seen), fallbacks)
     assert fallbacks <= len(east) // 3, (" ".join(seen), fallbacks)
 
 
