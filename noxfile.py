@@ -155,7 +155,8 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
                         time.strftime("%Y-%m-%d", time.gmtime()))
     finally:
         shutil.rmtree(records, ignore_errors=True)
-    session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
+        # Also when a lane failed: how long each phase took up to there.
+        session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
 
 
 @nox.session(name="verify-docs")
@@ -247,9 +248,13 @@ def bench(session: nox.Session) -> None:
         seconds.append(time.monotonic() - started)
         if cold:
             shutil.rmtree(env["GATEWAY_DOCS_CACHE"], ignore_errors=True)
+        # verify-docs' own phase timings (tools, installs, site build, tests), from its log.
+        phases = "".join(line.split("phases:", 1)[1] for line in result.stderr.splitlines()
+                         if "phases:" in line).strip()
         if result.returncode != 0:
-            session.error(f"run {i + 1} failed:\n{result.stdout[-3000:]}")
-        session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s")
+            session.error(f"run {i + 1} failed after {seconds[-1]:.0f} s ({phases}):\n"
+                          f"{result.stdout[-3000:]}")
+        session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s ({phases})")
     session.log(f"verify-docs ({'cold' if cold else 'warm'}, "
                 f"{'serial' if serial else 'lanes'}, {os.cpu_count()} cores): "
                 f"median {statistics.median(seconds):.0f} s over {runs} runs "
