@@ -130,8 +130,9 @@ def switch_model(screen, alias: str, nth: int) -> None:
     done = r".*".join([r"Set model to"] * nth)
     on = screen.wait(rf"(?s)Switch model\?|{done}")
     if "Switch model?" in on:
-        keys(screen, "Enter")
-        screen.wait(r"(?s)" + done)
+        # Enter again while the dialog stays up: it can be drawn before it takes keys. An
+        # Enter that reaches the prompt behind it sends nothing (the prompt is empty).
+        screen.press("Enter", r"(?s)" + done, while_shown=r"Switch model\?")
 
 
 def answered(screen, count: int) -> None:

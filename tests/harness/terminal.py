@@ -176,9 +176,37 @@ class Screen:
         return self.wait(re.escape(until))
 
     def wait(self, pattern: str) -> str:
+        shown, screen = self._until(pattern, self.timeout)
+        if not shown:
+            raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
+        return screen
+
+    def press(self, keys: str, until: str, while_shown: str, every: float = 10) -> str:
+        """Press `keys` (a tmux key name) and return the screen once the pattern `until`
+        shows. A dialog can be on the screen before it takes keys, and keys that arrive then
+        are lost (on a busy machine Claude Code's "Switch model?" stayed up, its Enter sent,
+        until the wait's timeout): while `while_shown` is still on the screen `every` seconds
+        later, the keys are pressed again. Once it is gone they are not, so they never
+        reach the screen that follows."""
         deadline = time.monotonic() + self.timeout
+        press = True
+        while True:
+            if press:
+                subprocess.run([*self.tmux, "send-keys", "-t", "0", keys], check=True)
+            left = deadline - time.monotonic()
+            shown, screen = self._until(until, min(every, left) if press else left)
+            if shown:
+                return screen
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{until!r} never showed on the screen after {keys} "
+                                     f"was pressed:\n{screen}")
+            press = bool(re.search(while_shown, screen, re.IGNORECASE))
+
+    def _until(self, pattern: str, seconds: float) -> tuple[bool, str]:
+        """Poll the pane for `pattern` for `seconds`: (shown, the last screen)."""
+        deadline = time.monotonic() + seconds
         screen = ""
-        while time.monotonic() < deadline:
+        while True:
             shot = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", "0"],
                                   capture_output=True, text=True)
             if shot.returncode:  # no pane left: the program exited and took the session
@@ -188,6 +216,7 @@ class Screen:
                     f"its last screen:\n{screen}")
             screen = shot.stdout
             if re.search(pattern, screen, re.IGNORECASE):
-                return screen
+                return True, screen
+            if time.monotonic() >= deadline:
+                return False, screen
             time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
