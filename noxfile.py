@@ -255,8 +255,11 @@ def bench(session: nox.Session) -> None:
         phases = "".join(line.split("phases:", 1)[1] for line in result.stderr.splitlines()
                          if "phases:" in line).strip()
         if result.returncode != 0:
+            # The tail is the last lane to finish; the failures may be in the other one.
+            failed = "\n".join(line for line in result.stdout.splitlines()
+                               if re.search(r"\b(FAILED|ERROR)\b", line))
             session.error(f"run {i + 1} failed after {seconds[-1]:.0f} s ({phases}):\n"
-                          f"{result.stdout[-3000:]}")
+                          f"{failed}\n...\n{result.stdout[-3000:]}")
         session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s ({phases})")
     session.log(f"verify-docs ({'cold' if cold else 'warm'}, "
                 f"{'serial' if serial else 'lanes'}, {os.cpu_count()} cores): "
