@@ -255,11 +255,14 @@ def bench(session: nox.Session) -> None:
         phases = "".join(line.split("phases:", 1)[1] for line in result.stderr.splitlines()
                          if "phases:" in line).strip()
         if result.returncode != 0:
-            # The tail is the last lane to finish; the failures may be in the other one.
+            # The tail is the last lane to finish; the failures may be in the other one, and
+            # why they failed ("E " lines) is further up: keep the whole run beside the summary.
+            log = Path(tempfile.gettempdir()) / f"bench-run-{i + 1}-{int(time.time())}.log"
+            log.write_text(result.stdout + "\n--- stderr ---\n" + result.stderr)
             failed = "\n".join(line for line in result.stdout.splitlines()
-                               if re.search(r"\b(FAILED|ERROR)\b", line))
+                               if re.search(r"\b(FAILED|ERROR)\b|\] E  ", line))
             session.error(f"run {i + 1} failed after {seconds[-1]:.0f} s ({phases}):\n"
-                          f"{failed}\n...\n{result.stdout[-3000:]}")
+                          f"{failed[-6000:]}\n...\n{result.stdout[-3000:]}\nwhole run: {log}")
         session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s ({phases})")
     session.log(f"verify-docs ({'cold' if cold else 'warm'}, "
                 f"{'serial' if serial else 'lanes'}, {os.cpu_count()} cores): "
