@@ -260,7 +260,7 @@ def bench(session: nox.Session) -> None:
             log = Path(tempfile.gettempdir()) / f"bench-run-{i + 1}-{int(time.time())}.log"
             log.write_text(result.stdout + "\n--- stderr ---\n" + result.stderr)
             failed = "\n".join(line for line in result.stdout.splitlines()
-                               if re.search(r"\b(FAILED|ERROR)\b|\] E  ", line))
+                               if re.search(r"\b(FAILED|ERROR)\b|(^|\] )E  ", line))
             session.error(f"run {i + 1} failed after {seconds[-1]:.0f} s ({phases}):\n"
                           f"{failed[-6000:]}\n...\n{result.stdout[-3000:]}\nwhole run: {log}")
         session.log(f"run {i + 1}/{runs}: {seconds[-1]:.0f} s ({phases})")
