@@ -119,17 +119,20 @@ def test_stack_comes_up_healthy(stack, stack_upstream, terminal):
 
 def test_prometheus_scrapes_both_instances(stack, stack_upstream, terminal):
     """Runs right after the first request: one request in, so the numbers are exact."""
-    deadline = time.monotonic() + 30  # two scrape intervals and then some
+    scraped = ("{'__name__': 'up', 'instance': 'localhost:4001', 'job': 'litellm'} 1",
+               "{'__name__': 'up', 'instance': 'localhost:4002', 'job': 'litellm'} 1",
+               "{'model': 'claude-opus-5-5'}", "{'status_code': '200'} 1", "{'instance': ",
+               "{'model_group': ")
+    # Wait for every line asserted below, not a subset of them, so that a late scrape on a
+    # loaded machine is waited for rather than failed.
+    deadline = time.monotonic() + 60
     while True:
-        result = stack.run("production/12-prometheus-queries.sh")
-        if result.stdout.count("'job': 'litellm'") == 2 and "status_code" in result.stdout \
-                and "model_group" in result.stdout or time.monotonic() > deadline:
+        out = stack.run("production/12-prometheus-queries.sh").stdout
+        if all(line in out for line in scraped) or time.monotonic() > deadline:
             break
         time.sleep(2)
-    out = result.stdout
-    assert "{'__name__': 'up', 'instance': 'localhost:4001', 'job': 'litellm'} 1" in out, out
-    assert "{'__name__': 'up', 'instance': 'localhost:4002', 'job': 'litellm'} 1" in out, out
-    assert "{'model': 'claude-opus-5-5'}" in out and "{'status_code': '200'} 1" in out, out
+    missing = [line for line in scraped if line not in out]
+    assert not missing, f"after 60 s Prometheus still lacks {missing}:\n{out}"
     latency = re.sub(r"(\{'model_group': '[^']+'\}) [0-9.e+-]+", r"\1 <seconds>", out)
     captures.check("production/prometheus-queries.console", captures.console(
         snippet("production/12-prometheus-queries.sh").read_text(), latency))
