@@ -123,16 +123,18 @@ def keys(screen, *typed: str) -> None:
     subprocess.run([*screen.tmux, "send-keys", "-t", "0", *typed], check=True)
 
 
-def switch_model(screen, alias: str, nth: int) -> None:
-    """`/model <alias>`, the `nth` switch of the session; a conversation under way asks to
-    confirm first (its first answer: Yes)."""
+def switch_model(screen, alias: str) -> None:
+    """`/model <alias>`; a conversation under way asks to confirm first (its first answer:
+    Yes)."""
     keys(screen, f"/model {alias}", "Enter")
-    done = r".*".join([r"Set model to"] * nth)
-    on = screen.wait(rf"(?s)Switch model\?|{done}")
-    if "Switch model?" in on:
+    # The answer line right under this command, not a count of "Set model to" lines: a
+    # count once passed with the dialog still up (a cold run on a loaded machine).
+    done = rf"/model {alias}\s*⎿\s*Set model to"
+    on = screen.wait(rf"Switch model\?|{done}")
+    if re.search(r"Switch model\?", on, re.IGNORECASE):
         # Enter again while the dialog stays up: it can be drawn before it takes keys. An
         # Enter that reaches the prompt behind it sends nothing (the prompt is empty).
-        screen.press("Enter", r"(?s)" + done, while_shown=r"Switch model\?")
+        screen.press("Enter", done, while_shown=r"Switch model\?")
 
 
 def answered(screen, count: int) -> None:
@@ -153,10 +155,10 @@ def test_interactive_session_gets_no_4xx_from_the_published_config(rel, gateways
     with terminal.session(*setup.connect, "quickstart/09-status.sh", timeout=120) as screen:
         keys(screen, "Reply with the word pong", "Enter")
         answered(screen, 1)
-        switch_model(screen, "sonnet", 1)
+        switch_model(screen, "sonnet")
         keys(screen, "Reply with the word pong", "Enter")
         answered(screen, 2)
-        switch_model(screen, "haiku", 2)
+        switch_model(screen, "haiku")
         keys(screen, "Reply with the word pong", "Enter")
         answered(screen, 3)
     log = gw.log().splitlines()[seen_before:]
