@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,26 +182,29 @@ class Screen:
             raise AssertionError(f"{pattern!r} never showed on the screen:\n{screen}")
         return screen
 
-    def press(self, keys: str, until: str, while_shown: str, every: float = 10) -> str:
+    def press(self, keys: str, until: str, while_shown: str, every: float = 10,
+              or_when: Callable[[], bool] | None = None) -> str:
         """Press `keys` (a tmux key name) and return the screen once the pattern `until`
         shows. A dialog can be on the screen before it takes keys, and keys that arrive then
         are lost (on a busy machine Claude Code's "Switch model?" stayed up, its Enter sent,
         until the wait's timeout): while `while_shown` is still on the screen `every` seconds
         later, the keys are pressed again. Once it is gone they are not, so they never
-        reach the screen that follows."""
+        reach the screen that follows. `or_when`, checked every `every` seconds once the
+        dialog is gone, is another sign that the keys took effect."""
         deadline = time.monotonic() + self.timeout
         press = True
         while True:
             if press:
                 subprocess.run([*self.tmux, "send-keys", "-t", "0", keys], check=True)
-            left = deadline - time.monotonic()
-            shown, screen = self._until(until, min(every, left) if press else left)
+            shown, screen = self._until(until, min(every, deadline - time.monotonic()))
             if shown:
+                return screen
+            press = bool(re.search(while_shown, screen, re.IGNORECASE))
+            if not press and or_when and or_when():
                 return screen
             if time.monotonic() >= deadline:
                 raise AssertionError(f"{until!r} never showed on the screen after {keys} "
                                      f"was pressed:\n{screen}")
-            press = bool(re.search(while_shown, screen, re.IGNORECASE))
 
     def _until(self, pattern: str, seconds: float) -> tuple[bool, str]:
         """Poll the pane for `pattern` for `seconds`: (shown, the last screen)."""
