@@ -18,7 +18,8 @@ import nox
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CONSTRAINTS = ("-c", str(ROOT / "conf" / "constraints.txt"))
-BUILD = ROOT / "docs" / "_build" / "html"
+# DOCS_OUT: build elsewhere (two checkouts' or two people's builds never share one folder).
+BUILD = Path(os.environ.get("DOCS_OUT") or ROOT / "docs" / "_build" / "html").resolve()
 
 QUICKSTART = "tests/guides/test_quickstart.py"
 
