@@ -45,8 +45,8 @@ def entries(app, docname: str) -> list[dict]:
     for node in doctree.findall(lambda n: type(n) in KINDS):
         if isinstance(node, nodes.line_block) and isinstance(node.parent, nodes.line_block):
             continue  # a nested line block is part of its parent
-        if "proof_test" in node:
-            continue  # a {proof} role: the claims guard judges it
+        if "proof_test" in node or "evidence" in node:
+            continue  # a {proof} role (the claims guard judges it), the tests' own source
         found.append({
             "page": docname,
             "kind": KINDS[type(node)],

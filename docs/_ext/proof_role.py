@@ -1,20 +1,156 @@
 """The `{proof}` role: a sentence that states a behaviour names the test that proves it,
 e.g. ``{proof}`test_first_request``` or ``{proof}`tests/guides/test_quickstart.py::test_x```.
-Rendered as the test's name; listed in claims.json next to the built site, where the guard
+
+The reader sees a small check mark, not the test's name: the name is only in the mark's
+title, and the mark leads to the test's entry on the evidence page (explanation/evidence:
+what the test asserts, where its source is, the run that passed it), which the search index
+leaves out. Every mark is listed in claims.json next to the built site, where the guard
 (tests/test_claims_guard.py) checks that every named test exists and passed in this run."""
 
+from __future__ import annotations
+
+import ast
 import json
+import os
+import re
+import subprocess
 from pathlib import Path
 
 from docutils import nodes
+from docutils.parsers.rst import Directive
+
+EVIDENCE_DOC = "explanation/evidence"
+ROLE = re.compile(r"\{proof\}`([^`]+)`")
+MARK = "\u2713"  # ✓
+
+
+def anchor(target: str) -> str:
+    return nodes.make_id("proof " + target)
 
 
 def proof_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     target = text.strip()
-    node = nodes.literal(rawtext, target, classes=["proof"])
+    node = nodes.reference(rawtext, "", nodes.inline("", MARK), classes=["proof"],
+                           refuri="#", reftitle=f"Tested: {target} (open the evidence)")
     node["proof_test"] = target
     node["proof_line"] = lineno
     return [node], []
+
+
+def resolve(app, doctree, docname):
+    """Point each mark at its evidence entry, relative to the page it is on."""
+    for node in doctree.findall(nodes.reference):
+        if "proof_test" in node:
+            node["refuri"] = (app.builder.get_relative_uri(docname, EVIDENCE_DOC)
+                              + "#" + anchor(node["proof_test"]))
+
+
+# --- The evidence page -------------------------------------------------------------------
+
+def cited_targets(docs: Path) -> list[str]:
+    """Every test a page names, read from the sources (pages and the files they include)."""
+    found = set()
+    for page in docs.rglob("*.md"):
+        if "_build" not in page.relative_to(docs).parts:
+            found.update(t.strip() for t in ROLE.findall(page.read_text()))
+    return sorted(found)
+
+
+def _functions(tests: Path) -> dict[str, list[tuple[Path, ast.FunctionDef, str]]]:
+    by_name: dict[str, list] = {}
+    for module in sorted(tests.rglob("test_*.py")):
+        source = module.read_text()
+        for fn in ast.walk(ast.parse(source)):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    fn.name.startswith("test_"):
+                by_name.setdefault(fn.name, []).append((module, fn, source))
+    return by_name
+
+
+# Calls that assert in the guides' words (tests/harness/expect.py) or check a capture.
+ASSERTING_CALL = re.compile(r"^(\w+\.)?(claude_replied|claude_failed_with|upstream_\w+|check|"
+                            r"assert_\w+|expect_\w+)$")
+
+
+def _one_line(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def asserts(fn: ast.FunctionDef, source: str) -> list[str]:
+    """What the test asserts: its assert conditions and its asserting calls, in order."""
+    found = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assert):
+            found.append((node.lineno, "assert " + ast.get_source_segment(source, node.test)))
+        elif isinstance(node, ast.Call) and ASSERTING_CALL.match(
+                ast.get_source_segment(source, node.func) or ""):
+            found.append((node.lineno, ast.get_source_segment(source, node)))
+    return [_one_line(text) for _, text in sorted(found)]
+
+
+def _source_base(repository: str) -> str:
+    if not repository.startswith("https://"):
+        return ""
+    commit = os.environ.get("READTHEDOCS_GIT_COMMIT_HASH")
+    if not commit:
+        try:
+            commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True,
+                                    text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            commit = "main"
+    return f"{repository.rstrip('/')}/blob/{commit}/"
+
+
+def _code(text: str) -> nodes.literal:
+    node = nodes.literal(text, text)
+    node["evidence"] = True  # quoted from the tests: the coverage guard does not judge it
+    return node
+
+
+def entry(target: str, found: list, root: Path, source_base: str) -> nodes.container:
+    box = nodes.container(ids=[anchor(target)], classes=["evidence"])
+    box += nodes.paragraph("", "", nodes.strong("", "", _code(target)))
+    path, _, name = target.rpartition("::")
+    matches = [f for f in found if not path or f[0].relative_to(root).as_posix() == path]
+    if not matches:
+        box += nodes.paragraph("", "No test of this name is in the test files.")
+    for module, fn, source in matches:
+        rel = module.relative_to(root).as_posix()
+        where = nodes.paragraph("", "In ")
+        if source_base:
+            where += nodes.reference("", "", _code(f"{rel}:{fn.lineno}"),
+                                     refuri=f"{source_base}{rel}#L{fn.lineno}")
+        else:
+            where += _code(f"{rel}:{fn.lineno}")
+        box += where
+        if doc := ast.get_docstring(fn):
+            box += nodes.paragraph("", doc.split("\n\n")[0].replace("\n", " "))
+        checks = asserts(fn, source)
+        if checks:
+            items = nodes.bullet_list()
+            for text in checks:
+                items += nodes.list_item("", nodes.paragraph("", "", _code(text)))
+            box += nodes.paragraph("", "It asserts:")
+            box += items
+        else:
+            box += nodes.paragraph("", "It asserts through the helpers it calls (see its source).")
+    return box
+
+
+class Evidence(Directive):
+    """Every test a page names: where it is, what it says it proves, what it asserts."""
+
+    def run(self):
+        env = self.state.document.settings.env
+        docs = Path(env.srcdir)
+        root = docs.parent
+        by_name = _functions(root / "tests")
+        for module in (root / "tests").rglob("test_*.py"):
+            env.note_dependency(str(module))
+        base = _source_base(env.config.proof_source_repository)
+        return [entry(t, by_name.get(t.rpartition("::")[2], []), root, base)
+                for t in cited_targets(docs)]
 
 
 def write(app, exception):
@@ -22,7 +158,7 @@ def write(app, exception):
         return
     claims = []
     for docname in sorted(app.env.found_docs):
-        for node in app.env.get_doctree(docname).findall(nodes.literal):
+        for node in app.env.get_doctree(docname).findall(nodes.reference):
             if "proof_test" in node:
                 claims.append({"page": docname, "line": node.get("proof_line"),
                                "test": node["proof_test"]})
@@ -30,6 +166,9 @@ def write(app, exception):
 
 
 def setup(app):
+    app.add_config_value("proof_source_repository", "", "html")
     app.add_role("proof", proof_role)
+    app.add_directive("evidence", Evidence)
+    app.connect("doctree-resolved", resolve)
     app.connect("build-finished", write)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
