@@ -154,13 +154,29 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
             t = time.monotonic()
             session.run("python", "-m", "pytest", "-m", "guard", "tests", env=run_env)
             timings["guards"] = time.monotonic() - t
-        if not session.posargs:  # the whole proof passed: the pages may say so, with the date
-            session.run("python", "docs/_ext/last_verified.py", str(BUILD),
-                        time.strftime("%Y-%m-%d", time.gmtime()))
+        if not session.posargs:  # the whole proof passed: record it, and the pages say so
+            record = write_proof_record(records)
+            session.log(f"proof record {record['date']}: {record['tests_passed']} tests passed; "
+                        "commit conf/last-verified.json")
+            session.run("sphinx-build", "-W", "-n", "-E", "--keep-going", "-q", "-b", "html",
+                        "docs", str(BUILD))
     finally:
         shutil.rmtree(records, ignore_errors=True)
         # Also when a lane failed: how long each phase took up to there.
         session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
+
+
+def write_proof_record(records: str) -> dict:
+    """conf/last-verified.json: what this passing run verified (docs/_ext/last_verified.py)."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import last_verified
+    import tomllib
+
+    pins = tomllib.loads((ROOT / "conf" / "versions.toml").read_text())
+    return last_verified.write(
+        time.strftime("%Y-%m-%d", time.gmtime()),
+        {"LiteLLM": pins["litellm"]["version"], "Claude Code": pins["claude_code"]["version"]},
+        Path(records), BUILD / "claims.json")
 
 
 @nox.session(name="verify-docs")

@@ -39,6 +39,21 @@ def visible_text(soup: BeautifulSoup) -> str:
     return article.get_text()
 
 
+# Only the pages about the proof may name tests in their text; everywhere else a proven
+# sentence carries a check mark whose title names the test, and the search index holds none.
+ABOUT_THE_PROOF = ("explanation/how-this-site-is-tested.html", "explanation/evidence.html")
+TEST_NAME = re.compile(r"\btest_\w+|\btests/[\w/]+\.py")
+
+
+def test_no_test_name_in_the_reading_text_or_the_search_index(site_build, soups):
+    found = [f"{rel}: {m.group(0)}" for rel, soup in soups.items() if rel not in ABOUT_THE_PROOF
+             for m in TEST_NAME.finditer(visible_text(soup))]
+    index = (site_build / "searchindex.js").read_text()
+    found += [f"searchindex.js: {m.group(0)}" for m in re.finditer(r'"test_\w*"', index)]
+    assert not found, f"{len(found)} test names where readers read or search:\n" + \
+        "\n".join(found[:60])
+
+
 def test_no_raw_myst_on_any_page(soups):
     found = [f"{rel}: {what}: {m.group(0)!r}"
              for rel, soup in soups.items() for pattern, what in RAW_MYST
@@ -126,16 +141,44 @@ def test_404_page_links_from_the_site_root(site_build):
     assert hrefs and all(h.startswith(("/", "http")) for h in hrefs), hrefs
 
 
-def test_only_a_passed_proof_run_stamps_the_date(tmp_path):
+def _last_verified():
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     import last_verified
+    return last_verified
 
-    page = tmp_path / "page.html"
-    page.write_text(f'<p class="last-verified"><time class="verified-on">'
-                    f"{last_verified.UNVERIFIED}</time></p>")
-    assert last_verified.stamp(tmp_path, "2026-12-01") == 1
-    stamped = page.read_text()
-    assert '<time class="verified-on" datetime="2026-12-01">2026-12-01</time>' in stamped
-    assert last_verified.UNVERIFIED not in stamped
-    with pytest.raises(ValueError):
-        last_verified.stamp(tmp_path, "yesterday")
+
+def test_the_pages_say_verified_only_for_the_files_a_passing_run_recorded(tmp_path):
+    """The line on every page: verified (the record's digest is of these files), changed
+    since (a page changed after the run), not verified (no record)."""
+    lv = _last_verified()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("# A page\n")
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "passed.1.jsonl").write_text('"t::a"\n"t::b"\n')
+    (records / "passed.2.jsonl").write_text('"t::b"\n"t::c"\n')
+    claims = tmp_path / "claims.json"
+    claims.write_text('[{"test": "a"}]')
+    versions = {"LiteLLM": "1.0", "Claude Code": "2.0"}
+    assert lv.state(tmp_path) == ("none", None)
+    assert "Not verified" in lv.sentence("none", None, versions, "how.html")
+
+    record = lv.write("2026-12-01", versions, records, claims, root=tmp_path)
+    assert record["tests_passed"] == 3 and record["proof_marks"] == 1
+    kind, read = lv.state(tmp_path)
+    assert kind == "verified" and read == record
+    line = lv.sentence(kind, read, versions, "how.html")
+    assert line.startswith('Verified on <time class="verified-on" datetime="2026-12-01">')
+    assert "LiteLLM 1.0 and Claude Code 2.0: 3 tests" in line
+
+    (tmp_path / "docs" / "page.md").write_text("# A page, edited after the run\n")
+    kind, read = lv.state(tmp_path)
+    assert kind == "changed"
+    assert lv.sentence(kind, read, versions, "how.html").startswith("Changed since the proof run")
+    # The record itself, built output and caches are not inputs.
+    before = lv.digest(tmp_path)
+    (tmp_path / "docs" / "_build").mkdir()
+    (tmp_path / "docs" / "_build" / "x.html").write_text("built")
+    (tmp_path / "conf" / "last-verified.json").write_text("{}")
+    assert lv.digest(tmp_path) == before
