@@ -32,8 +32,9 @@ def render(results: dict) -> str:
                 text += f" [{len(notes)}]"
             row.append(text)
         lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "Each column is one guide test, run unchanged with that pair under test:", ""]
-    lines += [f"- {check}: `{test}`" for check, test in results["checks"].items()]
+    lines += ["", "Each column is one check of a guide, run unchanged with that pair under test "
+              "(the mark leads to what it asserts):", ""]
+    lines += [f"- {check} {{proof}}`{test}`" for check, test in results["checks"].items()]
     if results["unavailable"]:
         lines += ["", "Releases that could not be measured here:", ""]
         lines += [f"- {name}: {why}" for name, why in sorted(results["unavailable"].items())]

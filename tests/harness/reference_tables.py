@@ -73,12 +73,12 @@ def render(env_vars) -> str:
     covered = sorted(set().union(*members.values()))
     lines = [
         f"The pinned Claude Code binary reads {len(env_vars)} environment variables "
-        f"(read from the binary itself by `tests/harness/claude_binary.py`); {len(covered)} of "
+        f"(read from the binary itself); {len(covered)} of "
         "them are about gateways, providers, proxies, TLS, models, retries or timeouts (the "
         "name patterns are in `docs/reference/environment-variables.toml`), and every one of "
         f"those has a row below {{proof}}`{ENV_TEST}`. So does every variable a guide on this "
-        "site uses. **proven** names the test that shows the behaviour with the pinned "
-        "version; **sourced** links to the vendor's documentation; **not verified** means "
+        "site uses. **proven** (with a check mark) means a test shows the behaviour with the "
+        "pinned version; **sourced** links to the vendor's documentation; **not verified** means "
         "the binary reads the name and nothing here shows what it does.", "",
         "## Claude Code (the developer's machine)", "",
         "Set these in the shell that runs `claude`, or in the `env` block of a "
