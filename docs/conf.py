@@ -14,7 +14,7 @@ author = "The gateway-docs maintainers"
 copyright = "2026, the gateway-docs maintainers"
 
 extensions = ["myst_parser", "sphinx_design", "sphinx_copybutton", "code_block_manifest",
-              "proof_role"]
+              "proof_role", "not_run_here"]
 exclude_patterns = ["_build", "_captured", "_generated", "_includes", "conftest.py"]
 myst_enable_extensions = ["substitution", "colon_fence", "deflist"]
 myst_heading_anchors = 3
