@@ -79,6 +79,9 @@ EXEMPT.update({rel: "served by the production guide's stack" for rel in (
 # Needs a Redis server beside LiteLLM: tests/guides/test_faq.py starts one and sends a
 # Claude Code session with tool use through this config.
 EXEMPT["faq/05-config-with-redis-cache.yaml"] = "served by the FAQ's cache test, with Redis"
+# Needs LiteLLM's database, whose Prisma engines cannot be obtained here: LiteLLM's own config
+# loader reads it in tests/guides/test_litellm_database.py; the page marks it not run here.
+EXEMPT["security/04-config-with-database.yaml"] = "loaded by LiteLLM's loader, not served"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile
@@ -190,7 +193,8 @@ GATEWAY_SHELL = {"GATEWAY_MASTER_KEY": "sk-litellm-change-me",
                  "ANTHROPIC_API_KEY_TEAM_A": "sk-ant-your-team-a-key",
                  "ANTHROPIC_API_KEY_TEAM_B": "sk-ant-your-team-b-key",
                  "VERTEX_PROJECT": "my-gcp-project", "VERTEX_LOCATION": "us-east5",
-                 "VERTEX_API_BASE": "https://us-east5-aiplatform.googleapis.com"}
+                 "VERTEX_API_BASE": "https://us-east5-aiplatform.googleapis.com",
+                 "DATABASE_URL": "postgresql://litellm:change-me@db.internal:5432/litellm"}
 # Findings that stand, each shown on its page with the reason (capture name -> why).
 STANDS = {
     "model-names/01-config.yaml": ("model-names/validate.console",
