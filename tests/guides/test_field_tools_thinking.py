@@ -30,7 +30,7 @@ def _tools_row(label: str, request) -> list[str]:
     deferred = [t for t in tools if t.get("defer_loading")]
     search = "yes" if any(t["name"] == "ToolSearch" for t in tools) else "no"
     return [label, f"{len(request.body) // 1000} KB", str(len(tools)), str(len(mcp)),
-            str(len(deferred)), search, "{proof}`test_tool_search_through_litellm`"]
+            str(len(deferred)), search]
 
 
 def test_tool_search_through_litellm(gateways, provider, upstream, terminal):
@@ -51,7 +51,8 @@ def test_tool_search_through_litellm(gateways, provider, upstream, terminal):
         else:
             assert "ToolSearch" in names and not any(n.startswith("mcp__") for n in names)
             assert TOOL_SEARCH_BETA in betas, "LiteLLM forwards the tool search beta"
-    head = ["Run", "Request body", "Tools", "MCP tools", "Deferred", "ToolSearch sent", "Proof"]
+    head = ["Run {proof}`test_tool_search_through_litellm`", "Request body", "Tools",
+            "MCP tools", "Deferred", "ToolSearch sent"]
     table = "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n" + "".join(
         "| " + " | ".join(r) + " |\n" for r in rows)
     captures.check("field-tools/tool-search.md", table, figures=r"\d+ KB")

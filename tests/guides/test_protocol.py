@@ -56,7 +56,9 @@ def cell(text: str) -> str:
     return f"`` {text} ``" if text else ""
 
 
-def table(head: list[str], rows: list[list[str]]) -> str:
+def table(head: list[str], rows: list[list[str]], proven_by: str) -> str:
+    """A markdown table whose first heading carries the proof mark of every row."""
+    head = [f"{head[0]} {proof(proven_by)}", *head[1:]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
@@ -95,10 +97,10 @@ def test_requests_in_print_mode(gateway, terminal):
         result = terminal.run(CONNECT, *extra, ASK)
         claude_replied(result, "pong")
         settle(gateway)
-        rows.append([label, "<br>".join(cell(route(r)) for r in gateway.requests),
-                     proof("test_requests_in_print_mode")])
+        rows.append([label, "<br>".join(cell(route(r)) for r in gateway.requests)])
     captures.check("protocol/requests-print.md",
-                   table(["Run", "Requests the gateway receives, in order", "Proof"], rows))
+                   table(["Run", "Requests the gateway receives, in order"], rows,
+                         "test_requests_in_print_mode"))
 
 
 def test_requests_in_interactive_mode(gateway, tmp_path):
@@ -123,10 +125,10 @@ def test_requests_in_interactive_mode(gateway, tmp_path):
             else:
                 grouped.append([item, 1])
         rows.append([label, "<br>".join(
-            cell(r) + (f" ×{n}" if n > 1 else "") for r, n in grouped),
-            proof("test_requests_in_interactive_mode")])
+            cell(r) + (f" ×{n}" if n > 1 else "") for r, n in grouped)])
     captures.check("protocol/requests-interactive.md",
-                   table(["Run", "Requests the gateway receives, in order", "Proof"], rows))
+                   table(["Run", "Requests the gateway receives, in order"], rows,
+                         "test_requests_in_interactive_mode"))
 
 
 # -- Headers and body of a Messages request ------------------------------------------------
@@ -148,14 +150,14 @@ def test_headers_of_a_messages_request(gateway, terminal):
         value = VARYING.get(name, default.headers[name])
         if name == "anthropic-beta":
             value = value.replace(",", ", ")
-        rows.append([cell(name), cell(value), proof("test_headers_of_a_messages_request")])
+        rows.append([cell(name), cell(value)])
     only_default = sorted(set(default.header("anthropic-beta").split(","))
                           - set(trimmed.header("anthropic-beta").split(",")))
     kept = trimmed.header("anthropic-beta").replace(",", ", ")
     rows.append([cell("anthropic-beta") + " with `CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1`",
-                 cell(kept) + " (removed: " + ", ".join(cell(b) for b in only_default) + ")",
-                 proof("test_headers_of_a_messages_request")])
-    captures.check("protocol/headers.md", table(["Header", "Value sent", "Proof"], rows))
+                 cell(kept) + " (removed: " + ", ".join(cell(b) for b in only_default) + ")"])
+    captures.check("protocol/headers.md", table(["Header", "Value sent"], rows,
+                                                "test_headers_of_a_messages_request"))
 
 
 def _describe(key: str, value) -> str:
@@ -197,13 +199,13 @@ def test_body_of_a_messages_request(gateway, terminal):
         shown = cell(_describe(key, default[key])) if key in default else "(absent)"
         other = "same" if trimmed.get(key) == default.get(key) else (
             cell(_describe(key, trimmed[key])) if key in trimmed else "(absent)")
-        rows.append([cell(key), shown, other, proof("test_body_of_a_messages_request")])
+        rows.append([cell(key), shown, other])
     rows.append(["`cache_control` blocks", "<br>".join(cell(p) for p in _cache_points(default)),
                  "same" if _cache_points(trimmed) == _cache_points(default)
-                 else "<br>".join(cell(p) for p in _cache_points(trimmed)),
-                 proof("test_body_of_a_messages_request")])
+                 else "<br>".join(cell(p) for p in _cache_points(trimmed))])
     captures.check("protocol/body.md", table(
-        ["Field", "Sent", "With `CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1`", "Proof"], rows))
+        ["Field", "Sent", "With `CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1`"], rows,
+        "test_body_of_a_messages_request"))
 
 
 # -- What Claude Code does with each kind of answer ----------------------------------------
@@ -222,10 +224,10 @@ def test_answers_to_each_status(gateway, terminal):
         attempts = len(gateway.received("POST", r"^/v1/messages$"))
         shown = result.output.strip().splitlines()
         rows.append([str(status), str(attempts), str(result.code),
-                     cell(shown[0] if shown else ""), proof("test_answers_to_each_status")])
+                     cell(shown[0] if shown else "")])
     captures.check("protocol/answers.md", table(
         ["Gateway answers", "Attempts (harness: `CLAUDE_CODE_MAX_RETRIES=1`)", "Exit code",
-         "Claude Code prints (first line)", "Proof"], rows))
+         "Claude Code prints (first line)"], rows, "test_answers_to_each_status"))
 
 
 def test_answers_to_redirects(gateway, terminal):
@@ -239,7 +241,7 @@ def test_answers_to_redirects(gateway, terminal):
         posts = [route(r) for r in gateway.requests if r.method == "POST"]
         shown = result.output.strip().splitlines()
         rows.append([str(status), "<br>".join(cell(p) for p in posts), str(result.code),
-                     cell(shown[0] if shown else ""), proof("test_answers_to_redirects")])
+                     cell(shown[0] if shown else "")])
     captures.check("protocol/redirects.md", table(
         ["Gateway answers", "POSTs the gateway receives", "Exit code",
-         "Claude Code prints (first line)", "Proof"], rows))
+         "Claude Code prints (first line)"], rows, "test_answers_to_redirects"))
