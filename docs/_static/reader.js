@@ -1,5 +1,5 @@
-// A code block that scrolls sideways must be reachable by keyboard (WCAG 2.1.1; axe:
-// scrollable-region-focusable) and named for screen readers. Only blocks that really
+// A code block or a table that scrolls sideways must be reachable by keyboard (WCAG 2.1.1;
+// axe: scrollable-region-focusable) and named for screen readers. Only boxes that really
 // overflow become tab stops; the check is redone when the width changes (phone rotation).
 (() => {
   const name = (pre) => {
@@ -11,18 +11,29 @@
     const kind = lang ? lang.slice("highlight-".length) : "text";
     return pre.closest(".captured") ? `Output (${kind})` : `Code (${kind})`;
   };
-  const update = () => {
-    for (const pre of document.querySelectorAll(".highlight pre")) {
-      if (pre.scrollWidth > pre.clientWidth + 1) {
-        pre.setAttribute("tabindex", "0");
-        pre.setAttribute("role", "region");
-        pre.setAttribute("aria-label", name(pre));
-      } else if (pre.getAttribute("tabindex") === "0") {
-        pre.removeAttribute("tabindex");
-        pre.removeAttribute("role");
-        pre.removeAttribute("aria-label");
-      }
+  // A table is named by its caption, or else by its column headings.
+  const tableName = (box) => {
+    const table = box.querySelector("table");
+    const caption = table && table.querySelector("caption");
+    if (caption) return `Table: ${caption.textContent.replace("¶", "").trim()}`;
+    const heads = table ? [...table.querySelectorAll("thead th")] : [];
+    const words = heads.map((th) => th.textContent.trim()).filter(Boolean).join(", ");
+    return words ? `Table: ${words}` : "Table";
+  };
+  const mark = (box, label) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", label(box));
+    } else if (box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
     }
+  };
+  const update = () => {
+    for (const pre of document.querySelectorAll(".highlight pre")) mark(pre, name);
+    for (const box of document.querySelectorAll("article .table-wrapper")) mark(box, tableName);
   };
   document.addEventListener("DOMContentLoaded", update);
   let pending;

@@ -5,7 +5,8 @@ Threshold, and why: shell commands and observed output must not scroll sideways 
 pastes the wrong thing. Config files (YAML, JSON, nginx templates) may scroll: wrapping them
 would blur indentation that carries meaning, and they are copied whole with the button; each
 such block must then be reachable by keyboard and named (reader.js). The page itself never
-scrolls sideways, and no table is wider than the page."""
+scrolls sideways, and no table runs past the screen: a table wider than the screen keeps its
+words whole and scrolls in its own box (tests/site/test_layout.py), which stays on screen."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ MEASURE = """() => {
             start: pre.textContent.slice(0, 60)};
   });
   const tables = [...document.querySelectorAll("article table")].map(
-    (t) => t.getBoundingClientRect().right - document.documentElement.clientWidth);
+    (t) => (t.closest(".table-wrapper") || t).getBoundingClientRect().right
+           - document.documentElement.clientWidth);
   return {blocks, tables, page: document.scrollingElement.scrollWidth - innerWidth};
 }"""
 SHELL = {"highlight-bash", "highlight-console"}
