@@ -19,4 +19,5 @@ class SearchEnglishWithNumbers(SearchEnglish):
 def setup(app):
     app.add_search_language(SearchEnglishWithNumbers)
     app.add_js_file("search-numbers.js")
+    app.setup_extension("search_ranking")  # what the ranking needs beyond the index
     return {"parallel_read_safe": True, "parallel_write_safe": True}
