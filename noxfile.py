@@ -165,8 +165,15 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
             session.run("sphinx-build", "-W", "-n", "-E", "--keep-going", "-q", "-b", "html",
                         "docs", str(BUILD))
     finally:
+        # Also when a lane failed (and for a narrowed run): how often each component started
+        # and what its starts cost, from every process's records; then how long each phase
+        # took up to there.
+        from tests.harness import starts
+        try:
+            session.log(starts.report(records))
+        except (OSError, ValueError) as e:  # a line torn by a killed process: still finish
+            session.warn(f"component starts: no report ({e})")
         shutil.rmtree(records, ignore_errors=True)
-        # Also when a lane failed: how long each phase took up to there.
         session.log("phases: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
 
 

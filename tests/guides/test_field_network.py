@@ -140,6 +140,7 @@ def test_client_certificate_through_a_corporate_proxy(litellm, mtls_gateway, ups
 
 class WafGateway(Gateway):
     health_path = "/health/liveliness"  # LiteLLM's, through the WAF
+    component = "HAProxy"
 
 
 def start_waf(config: str) -> Gateway:

@@ -29,6 +29,7 @@ UPSTREAM_KEY = "sk-ant-gateway-upstream-key"  # what the gateway presents to the
 
 class AppsGateway(Gateway):
     health_path = "/healthz"
+    component = "Claude apps gateway"
     booted: float = 0.0  # seconds from start to /healthz 200
 
 

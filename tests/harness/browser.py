@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 from contextlib import contextmanager
 
+from . import starts
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -27,7 +29,8 @@ def browser():
     """A fresh headless Chromium (empty profile) for the duration of the block."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        with starts.timed("Chromium", "headless, empty profile"):
+            b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         try:
             yield b
         finally:

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import starts
 from .gateway import stop_process_group
 from .project import CACHE
 
@@ -77,6 +78,10 @@ class Engine:
         # One engine per image store: a second test session waits instead of corrupting it.
         self._lock = open(self.data_root.parent / "docker.lock", "w")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        with starts.timed("Docker engine", f"data root {self.data_root.name}"):
+            return self._launch()
+
+    def _launch(self) -> Engine:
         log = open(self.exec_root / "dockerd.log", "wb")
         self.proc = subprocess.Popen(
             [_which("dockerd"), "--iptables=false", "--ip6tables=false", "--bridge=none",

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import starts
 from .gateway import stop_process_group
 
 SQUID = "/usr/sbin/squid"
@@ -103,6 +104,12 @@ class ForwardProxy:
         return "\n".join(lines) + "\n"
 
     def start(self) -> ForwardProxy:
+        kind = ", ".join(k for k, on in (("Basic auth", self.users is not None),
+                                          ("ssl-bump", self.bump_ca)) if on) or "plain"
+        with starts.timed("Squid", kind):
+            return self._start()
+
+    def _start(self) -> ForwardProxy:
         if not Path(SQUID).exists():
             raise RuntimeError("squid is not installed: apt-get install squid-openssl")
         self.workdir = Path(tempfile.mkdtemp(prefix="forward-proxy-"))

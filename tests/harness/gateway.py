@@ -9,6 +9,8 @@ test session; starting one on a port another holds stops the other first.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -22,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import components
+from . import components, starts
 from .snippets import ran, snippet
 
 START_TIMEOUT_S = 90  # measured 5-12 s on 2 busy cores; generous for a cold page cache
@@ -66,6 +68,7 @@ class Gateway:
     # for upstream hosts LiteLLM hard-codes, e.g. <region>-aiplatform.googleapis.com.
     hosts: dict[str, str] = field(default_factory=dict)
     health_path = "/health/liveliness"  # LiteLLM's; other gateways (nginx.py) name theirs
+    component = "LiteLLM"  # what the run's start report counts it as; subclasses name theirs
 
     @property
     def url(self) -> str:
@@ -97,11 +100,32 @@ class Gateway:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **self.env,
         }
-        self._spawn(env)
-        self._wait_live()
+        label, same = self.start_key()
+        with starts.timed(self.component, label, same):
+            self._spawn(env)
+            self._wait_live()
         # Live: the start snippets ran and the server loaded the files it was given.
         ran(*self.start, *(src for src in self.files.values() if not isinstance(src, Path)))
         return self
+
+    def start_key(self) -> tuple[str, str]:
+        """(a readable label: start snippets, config file names, environment variable names;
+        a digest of the config bytes and environment values): what a shared gateway would
+        have to match. No value is in the label (the environment holds secrets)."""
+        files = {name: src.name + " (derived)" if isinstance(src, Path) else src
+                 for name, src in sorted(self.files.items())}
+        label = " | ".join([
+            " + ".join(self.start),
+            ", ".join(f"{n}={src}" for n, src in files.items()) or "no files",
+            "env " + (" ".join(sorted(self.env)) or "-")]
+            + ([f"port {self.port}"] if self.port != 4000 else [])
+            + (["hosts " + " ".join(sorted(self.hosts))] if self.hosts else [])
+            + (["in a container"] if isinstance(self, ContainerGateway) else []))
+        same = hashlib.sha256(json.dumps([
+            self.start, self.port, sorted(self.env.items()), sorted(self.hosts.items()),
+            {n: hashlib.sha256((src if isinstance(src, Path) else snippet(src)).read_bytes())
+             .hexdigest() for n, src in self.files.items()}]).encode()).hexdigest()[:8]
+        return label, same
 
     def _script(self, snippet_path) -> str:
         return "\n".join(f"source {shlex.quote(str(snippet_path(s)))}" for s in self.start)

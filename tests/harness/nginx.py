@@ -22,6 +22,7 @@ NGINX_PATH = "/usr/sbin:/usr/bin:/bin"  # Debian installs nginx in /usr/sbin
 
 class NginxGateway(Gateway):
     health_path = "/healthz"  # the published config answers it without a token
+    component = "nginx"
 
 
 def start(start: tuple[str, ...], files: dict[str, str | Path], port: int = 8080,

@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import components
+from . import components, starts
 from .gateway import stop_process_group, tail
 from .project import CACHE
 
@@ -85,6 +85,10 @@ class IdP:
         return f"http://localhost:{self.port}"
 
     def start(self) -> IdP:
+        with starts.timed("OIDC IdP", "oidc-provider"):
+            return self._start()
+
+    def _start(self) -> IdP:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="idp-"))
             (self.workdir / "node_modules").symlink_to(_workdir() / "node_modules")

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import starts
 from .gateway import stop_process_group
 
 BIN = Path("/usr/lib/postgresql/15/bin")
@@ -67,6 +68,13 @@ class Postgres:
         return self
 
     def start(self) -> Postgres:
+        # The first start of a cluster includes CREATE DATABASE (and initdb, unless init()
+        # ran before); a later one (after an outage, stop()) is the server alone.
+        first = not getattr(self, "_created", False)
+        with starts.timed("PostgreSQL", "first start" if first else "restart"):
+            return self._start()
+
+    def _start(self) -> Postgres:
         if self.workdir is None:
             self.init()
         log = open(self.log_path, "ab")

@@ -41,10 +41,11 @@ class RunRecord:
             with open(where / f"{self.name}.{os.getpid()}.jsonl", "a") as f:
                 f.write("".join(json.dumps(i) + "\n" for i in new))
 
-    def all(self) -> set:
-        """What every process of this run recorded."""
-        items = set(self._mine)
-        where = self._dir()
+    def all(self, where: Path | None = None) -> set:
+        """What every process of this run recorded; with `where`, what that records
+        directory holds, this process's memory left out (the noxfile reads a run's)."""
+        items = set(self._mine) if where is None else set()
+        where = where or self._dir()
         if where and where.is_dir():
             for path in where.glob(f"{self.name}.*.jsonl"):
                 for line in path.read_text().splitlines():

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from . import starts
 from .gateway import stop_process_group
 
 
@@ -26,6 +27,10 @@ class Redis:
     proc: subprocess.Popen | None = None
 
     def start(self) -> Redis:
+        with starts.timed("Redis", f"port {self.port}"):
+            return self._start()
+
+    def _start(self) -> Redis:
         workdir = tempfile.mkdtemp(prefix="redis-")
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",

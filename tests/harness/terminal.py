@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import components
+from . import components, starts
 from .project import SNIPPETS
 from .snippets import ran, snippet
 
@@ -52,6 +52,14 @@ class Result:
 
 # A line of shell that starts the Claude Code CLI (as a command, not inside a word or path).
 RUNS_CLAUDE = re.compile(r"(?:^|[\s;&|(`])claude(?:\s|$)", re.MULTILINE)
+
+
+def claude_starts(shell_text: str) -> int:
+    """How many times a shell text starts Claude Code: its `claude` command lines, comments
+    left out (each published line such as `claude --model haiku -p "…"` is one start of the
+    CLI). The start report counts these, not the runs."""
+    code = (re.sub(r"(^|\s)#.*", "", line) for line in shell_text.splitlines())
+    return sum(1 for line in code if RUNS_CLAUDE.search(line))
 
 
 # `source /…/snippets/guide/NN-x.sh` (or `.`, or `bash`) in a test's own script.
@@ -97,7 +105,8 @@ class Terminal:
         """Run snippets in order in one shell, as if pasted one after another."""
         script = "\n".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
         result = self._bash(script, timeout,
-                            "\n".join(snippet(s).read_text() for s in snippets))
+                            "\n".join(snippet(s).read_text() for s in snippets),
+                            " + ".join(snippets))
         ran(*snippets)  # sourced, whatever their exit code: failure scenarios run too
         return result
 
@@ -106,15 +115,30 @@ class Terminal:
         snippets/) count as run, as with `run`."""
         sourced = [m.group(1) for m in SOURCED.finditer(script)]
         result = self._bash(script, timeout, "\n".join(
-            [script, *(snippet(rel).read_text() for rel in sourced)]))
+            [script, *(snippet(rel).read_text() for rel in sourced)]),
+            "a test's script" + "".join(f" + {rel}" for rel in sourced))
         ran(*sourced)
         return result
 
-    def _bash(self, script: str, timeout: float, shell_text: str) -> Result:
+    def _bash(self, script: str, timeout: float, shell_text: str, label: str) -> Result:
         started = time.monotonic()
-        r = subprocess.run(["bash", "-c", script], cwd=self.project, env=self.env,
-                           capture_output=True, text=True, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
+        r = None
+        try:
+            r = subprocess.run(["bash", "-c", script], cwd=self.project, env=self.env,
+                               capture_output=True, text=True, timeout=timeout,
+                               stdin=subprocess.DEVNULL)
+        finally:
+            # Counted: each `claude` command line of the shell text is one start of the CLI
+            # (`claude -p`, `claude --version`, …), each given an equal share of the run's
+            # seconds (the CLI's start, its requests and its exit; a `claude -p` has no
+            # "ready" apart from its answer). A run that timed out counts as never ready.
+            # Not counted here: sessions (below), `claude gateway` (the apps gateway's
+            # start), and a test's own subprocess call of the binary.
+            if n := claude_starts(shell_text):
+                seconds = time.monotonic() - started
+                for _ in range(n):
+                    starts.started("Claude Code (terminal runs)", label, seconds / n,
+                                   ready=r is not None)
         if RUNS_CLAUDE.search(shell_text):
             self._claude_ran()
         return Result(r.stdout, r.stderr, r.returncode, time.monotonic() - started)
@@ -135,13 +159,15 @@ class Terminal:
         script = "; ".join(f"source {shlex.quote(str(snippet(s)))}" for s in snippets)
         env_args = [f"{k}={v}" for k, v in {**self.env, "TERM": "xterm-256color"}.items()]
         tmux = ["tmux", "-S", str(sock)]
-        subprocess.run(
-            [*tmux, "new-session", "-d", "-x", "120", "-y", "50", "-c", str(self.project),
-             "env", "-i", *env_args, "timeout", "--foreground", str(SESSION_LIFETIME),
-             "bash", "-c", script], check=True)
         try:
-            screen = Screen(tmux, timeout)
-            screen.wait(r"\? for shortcuts|auto mode")
+            # One session is one start of Claude Code, ready once its prompt is up.
+            with starts.timed("Claude Code (sessions)", " + ".join(snippets)):
+                subprocess.run(
+                    [*tmux, "new-session", "-d", "-x", "120", "-y", "50", "-c",
+                     str(self.project), "env", "-i", *env_args, "timeout", "--foreground",
+                     str(SESSION_LIFETIME), "bash", "-c", script], check=True)
+                screen = Screen(tmux, timeout)
+                screen.wait(r"\? for shortcuts|auto mode")
             # Claude Code's prompt is up: every snippet was sourced and the CLI read its
             # settings.
             ran(*snippets)
