@@ -149,8 +149,17 @@ class Evidence(Directive):
         for module in (root / "tests").rglob("test_*.py"):
             env.note_dependency(str(module))
         base = _source_base(env.config.proof_source_repository)
-        return [entry(t, by_name.get(t.rpartition("::")[2], []), root, base)
-                for t in cited_targets(docs)]
+        # One section per test file, so the page's contents list is a map of the proof.
+        sections: dict[str, nodes.section] = {}
+        for target in cited_targets(docs):
+            found = by_name.get(target.rpartition("::")[2], [])
+            path = target.rpartition("::")[0]
+            home = path or (found[0][0].relative_to(root).as_posix() if found else "not found")
+            if home not in sections:
+                sections[home] = nodes.section("", nodes.title("", home),
+                                               ids=[nodes.make_id("file " + home)])
+            sections[home] += entry(target, found, root, base)
+        return [sections[k] for k in sorted(sections)]
 
 
 def write(app, exception):
