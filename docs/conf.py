@@ -36,7 +36,7 @@ from urllib.parse import urlsplit  # noqa: E402
 
 extensions += ["sphinx_sitemap", "sphinxext.opengraph", "notfound.extension", "sphinx_llms_txt",
                "sphinx_markdown_builder", "markdown_copies", "reader_a11y", "search_numbers",
-               "last_verified"]
+               "last_verified", "snippet_links"]
 
 # Where the site is published. Read the Docs sets READTHEDOCS_CANONICAL_URL; elsewhere set
 # DOCS_BASE_URL. The placeholder (an .example domain, reserved by RFC 2606) marks a build
@@ -76,6 +76,11 @@ html_theme_options = {
         "source_branch": os.environ.get("DOCS_SOURCE_BRANCH", "main"),
         "source_directory": "docs/"} if _repo.startswith("https://") else {}),
 }
+# Pages that send the reader to the repository (gateway-assistant installs from a checkout)
+# write {{ source_repository }}: a link where the build knows the repository, plain words where not.
+myst_substitutions["source_repository"] = (
+    f"[this site's repository]({_repo})" if _repo.startswith("https://")
+    else "this site's repository")
 html_static_path = ["_static"]
 html_search_scorer = str(DOCS / "_static" / "search-scorer.js")
 html_css_files = ["reader.css"]

@@ -547,7 +547,7 @@ def decision_table() -> str:
         network = {"*": "any", "open": "direct", "proxy": "a proxy",
                    "inspecting-proxy": "an inspecting proxy"}[env]
         lines.append(f"| {GATEWAYS[gateway]} | {providers} | {network} | {names} | "
-                     f"docs/{b.read[0]} |")
+                     f"[](/{b.read[0]}) |")  # a link to the page, named by its title
     first = BUNDLES[("apps-gateway", "*", "*")].configuration[0].snippet
     lines += ["", f"With IdP sign-in or cost per developer, Claude apps gateway's bundle starts "
               f"from `{POLICY.snippet}` instead of `{first}`; with cost per developer it also "

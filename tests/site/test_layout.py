@@ -7,13 +7,21 @@
 - no heading ends in an empty line: the hidden header link (¶) never wraps onto a line of
   its own under a long heading;
 - on a phone, where copy buttons always show, no copy button covers the first line of the
-  code it copies.
+  code it copies;
+- a file the text names is a link: each snippet named as inline code leads to the block that
+  shows it (docs/_ext/snippet_links.py), and each page choosing-a-setup tells a reader to read
+  first is a link to it.
 
 One browser context per width, one script per page measures everything."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from bs4 import BeautifulSoup
+
+from tests.harness.project import SNIPPETS
 
 from .conftest import VARIANTS
 
@@ -24,7 +32,7 @@ MEASURE = """(phone) => {
     return tops.filter((t, i) => i === 0 || t - tops[i - 1] > 2).length;
   };
   const segmenter = new Intl.Segmenter("en", {granularity: "word"});
-  for (const table of document.querySelectorAll("article table")) {
+  for (const table of document.querySelectorAll("article table.docutils")) {
     const box = table.closest(".table-wrapper") || table.parentElement;
     if (box.scrollWidth > box.clientWidth + 1) {
       found.scrolling.push({focusable: box.getAttribute("tabindex") === "0"
@@ -105,3 +113,43 @@ def test_words_headings_and_copy_buttons_keep_their_place(chromium, site_url, si
         context.close()
     print(f"{len(site_pages)} pages at {variant}: {scrolling} tables scroll sideways")
     assert not wrong, f"layout at {variant}:\n" + "\n".join(wrong)
+
+
+def test_named_snippets_and_pages_are_links(site_build, site_pages):
+    names = {p.relative_to(SNIPPETS).as_posix(): p.read_text().strip().splitlines()[0]
+             for p in SNIPPETS.rglob("*") if p.is_file() and p.read_text().strip()}
+    soups = {rel: BeautifulSoup((site_build / rel).read_text(), "html.parser")
+             for rel in site_pages}
+    wrong, linked = [], 0
+    for rel, soup in soups.items():
+        for code in soup.find("article").find_all("code", class_="literal"):
+            name = code.get_text().removeprefix("snippets/")
+            if name not in names:
+                continue
+            link = code.find_parent("a")
+            if link is None:
+                wrong.append(f"{rel}: {name} is named but not linked")
+                continue
+            url = urlsplit(link["href"])
+            page = (site_build / rel).parent.joinpath(url.path).resolve() if url.path else (
+                site_build / rel)
+            target = soups[str(page.relative_to(site_build))].find(id=url.fragment)
+            while target is not None and not target.get_text().strip():
+                target = target.parent  # a block's second id is an empty span inside it
+            if target is None or names[name] not in target.get_text():
+                wrong.append(f"{rel}: {name} links to {link['href']}, which does not show it")
+            linked += 1
+    setup = soups["explanation/choosing-a-setup.html"]
+    tables = [t for t in setup.find_all("table")
+              if "Read first" in [th.get_text(strip=True) for th in t.find_all("th")]]
+    assert tables, "choosing-a-setup has no table with a Read first column"
+    for table in tables:
+        column = [th.get_text(strip=True) for th in table.find_all("th")].index("Read first")
+        for row in table.find("tbody").find_all("tr"):
+            cell = row.find_all("td")[column]
+            if cell.find("a", href=True) is None:
+                wrong.append(f"choosing-a-setup: Read first {cell.get_text(strip=True)!r} is "
+                             "not a link")
+    print(f"{linked} snippet names link to the block that shows them")
+    assert linked, "no snippet named on any page"
+    assert not wrong, "named but not linked:\n" + "\n".join(wrong)
