@@ -256,9 +256,10 @@ def _context(gateway: str, pattern: str, a: dict) -> list[str]:
                      "in how-to/gateway-tls-proxy.md; this site tests that path with the "
                      "Anthropic API only.")
     if gateway == "litellm" and (a["security"] == "sso" or a["cost_tracking"] == "per-developer"):
-        notes.append("Per-developer identity and spend in LiteLLM need its database, which "
-                     "this site cannot run; with several providers no gateway measured here "
-                     "gives IdP sign-in (see explanation/choosing-a-gateway.md).")
+        notes.append("Per-developer keys, budgets and spend in LiteLLM are its virtual keys, "
+                     "with a PostgreSQL database: how-to/security.md, 'A virtual key per "
+                     "developer' (not run by this site's proof, marked there with its "
+                     "sources). IdP sign-in: explanation/choosing-a-gateway.md.")
     if gateway == "litellm" and a["cost_tracking"] == "totals":
         notes.append("Token totals: LiteLLM's /metrics counters "
                      "(how-to/production.md, tutorials/quickstart.md).")
