@@ -24,6 +24,7 @@ from docutils import nodes
 from sphinx.search.en import SearchEnglish
 
 WORDS = re.compile(r"\w+")
+TEST_NAME = re.compile(r"\btest_\w*")  # how a page is tested is not what readers search for
 DATA = "search-ranking.js"
 RARE = 12  # pages; a word on more pages than this says little about any one of them
 
@@ -53,14 +54,15 @@ def collect(app, doctree):
     quotes = []
     for node in doctree.findall(nodes.literal):
         phrase = words(node.astext())
-        if " " in phrase and phrase not in quotes:
+        if " " in phrase and phrase not in quotes and not TEST_NAME.search(phrase):
             quotes.append(phrase)
     counts = Counter()
     for text in doctree.findall(nodes.Text):
         if not _searchable(text.parent):
             continue
         for word in WORDS.findall(text.astext().lower()):
-            if word not in SearchEnglish.stopwords and not (word.isdigit() and len(word) < 3):
+            if word not in SearchEnglish.stopwords and not (word.isdigit() and len(word) < 3) \
+                    and not TEST_NAME.match(word):
                 counts[stem(word)] += 1
     _store(app.env)[app.env.docname] = {"quotes": quotes, "counts": dict(counts)}
 
