@@ -32,14 +32,16 @@ QUERIES = {
     # -- the reader's words for what they want to do
     "litellm claude code": ["tutorials/quickstart"],
     "connect to company gateway": ["how-to/connect-to-a-gateway"],
+    "subscription": ["how-to/connect-to-a-gateway"],
     "roll out": ["how-to/roll-out-to-a-team"],
     "rollout": ["how-to/roll-out-to-a-team", "how-to/migrate-and-roll-back"],
     "MDM": ["how-to/roll-out-to-a-team", "how-to/migrate-and-roll-back",
             "reference/settings-files"],
     "SSO": ["tutorials/claude-apps-gateway", "how-to/apps-gateway-deploy",
-            "how-to/apps-gateway-policy"],
+            "how-to/apps-gateway-policy", "how-to/roll-out-to-a-team"],
     "single sign-on": ["tutorials/claude-apps-gateway", "how-to/apps-gateway-deploy"],
-    "monitoring": ["how-to/production", "how-to/apps-gateway-operations"],
+    "monitoring": ["how-to/production", "how-to/apps-gateway-operations",
+                   "how-to/roll-out-to-a-team"],
     "Prometheus": ["how-to/production"],
     "telemetry": ["how-to/apps-gateway-operations"],
     "virtual keys": ["reference/glossary", "how-to/security", "how-to/roll-out-to-a-team"],
@@ -62,7 +64,7 @@ QUERIES = {
                              "tutorials/quickstart"],
     "NODE_EXTRA_CA_CERTS": ["how-to/corporate-proxy", "reference/environment-variables"],
     "HTTPS_PROXY": ["how-to/corporate-proxy", "reference/environment-variables"],
-    "apiKeyHelper": ["how-to/enterprise-gateway"],
+    "apiKeyHelper": ["how-to/enterprise-gateway", "how-to/connect-to-a-gateway"],
     "master_key": ["tutorials/quickstart", "reference/environment-variables"],
 }
 RESULTS = "#search-results ul.search li a"
