@@ -68,8 +68,8 @@ def index(app, env):
             found = snippets_of(block, texts)
             for snippet in found:
                 pages = shown.setdefault(snippet, {})
-                pages[docname] = pages.get(docname, False) or len(found) == 1 and not (
-                    "/_captured/" in (block.get("source") or ""))
+                captured = "/_captured/" in (block.get("source") or "")
+                pages[docname] = pages.get(docname, False) or (len(found) == 1 and not captured)
     env.snippet_pages = {s: min(pages, key=lambda d: rank(s, d, pages[d]))
                          for s, pages in shown.items()}
     env.snippet_texts = texts
