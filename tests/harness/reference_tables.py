@@ -28,6 +28,15 @@ CATEGORY_TITLES = {
     "other": "Other variables the guides use",
 }
 STATUS_WORD = {"proof": "proven", "source": "sourced", "unverified": "not verified"}
+# The gateway section, one list per program; a row whose side names neither goes under OTHER.
+GATEWAY_GROUPS = ("LiteLLM", "Claude apps gateway")
+OTHER = "Where the gateway runs"
+# How a source link reads: the documentation it leads to (the host when it is none of these).
+SOURCE_NAMES = {"code.claude.com": "Claude Code docs", "docs.litellm.ai": "LiteLLM docs",
+                "docs.docker.com": "Docker docs", "systemd.io": "systemd docs"}
+# Each list sits in a container of this class: reader.css lets a name wider than a phone's
+# screen wrap there instead of running off it.
+LIST_CLASS = "variable-list"
 
 
 @functools.cache
@@ -43,28 +52,72 @@ def status(row: dict) -> str:
     return given[0]
 
 
-def _status_cell(row: dict) -> str:
+def _sentence(text: str) -> str:
+    """`text`, ending in a full stop."""
+    text = text.strip()
+    return text if text.rstrip(")").endswith((".", "!", "?")) else text + "."
+
+
+def _status(row: dict) -> str:
+    """The proof marks at the end of the description they prove, a source link, or why
+    nothing here shows the behaviour."""
     kind = status(row)
     if kind == "proof":
-        return "proven: " + ", ".join(f"{{proof}}`{t}`" for t in row["proof"])
+        return "".join(f"{{proof}}`{t}`" for t in row["proof"])  # one group: no break inside
     if kind == "source":
         url = data()["sources"][row["source"]]
-        return f"sourced: [{url.split('//', 1)[1]}]({url})"
-    return f"not verified: {row['unverified']}"
+        host = url.split("//", 1)[1].split("/", 1)[0]
+        return f"Source: [{SOURCE_NAMES.get(host, host)}]({url})."
+    return "Not verified: " + _sentence(row["unverified"])
 
 
-def _names(row: dict) -> str:
-    return ", ".join(f"`{n}`" for n in row["names"])
+def _term(row: dict) -> str:
+    names = ", ".join(f"`{n}`" for n in row["names"])
+    return names + (" (a name the config references)" if row.get("kind") == "reference"
+                    else "")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+def _entry(row: dict, lead: str = "") -> list[str]:
+    """One variable (or a set of variables that behave alike): the names; what it does, with
+    its proof marks, its source or why nothing here shows it; then, in one line, its values,
+    its default and the page that uses it. `lead` starts the description: where the row's
+    side differs from its list's."""
+    facts = [f"{label}: {row[key]}" for label, key in (("Values", "values"),
+                                                      ("Default", "default"))
+             if row[key] != "\u2014"]
+    facts.append(f"Used on {{doc}}`/{row['page']}`")
+    return [_term(row), f": {lead}{_sentence(row['what'])} {_status(row)}", "",
+            "  " + " \u00b7 ".join(facts), ""]
+
+
+def _claude_code_lead(row: dict) -> str:
+    """A variable of the Claude Code section that another program reads."""
+    side = row.get("side", "Claude Code")
+    return "" if side == "Claude Code" else f"**Set where {side} runs.** "
+
+
+def _gateway_lead(row: dict, group: str) -> str:
+    """The programs that read a gateway variable, unless its list's title or its description
+    names them already."""
+    others = [s for s in row["side"].split(", ") if s != group and s not in row["what"]]
+    return f"**{' and '.join(others)}:** " if others else ""
+
+
+def _list(entries: list[list[str]]) -> list[str]:
+    lines = [f":::{{container}} {LIST_CLASS}"]
+    for entry in entries:
+        lines += entry
+    return lines[:-1] + [":::", ""]
 
 
 def category_members(env_vars) -> dict[str, list[str]]:
     """The binary's variables in each category of the data file."""
     return {cat: sorted(v for v in env_vars if re.search(pattern, v))
             for cat, pattern in data()["categories"].items()}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def render(env_vars) -> str:
@@ -74,12 +127,12 @@ def render(env_vars) -> str:
     lines = [
         f"The pinned Claude Code binary reads {len(env_vars)} environment variables "
         f"(read from the binary itself); {len(covered)} of "
-        "them are about gateways, providers, proxies, TLS, models, retries or timeouts (the "
-        "name patterns are in `docs/reference/environment-variables.toml`), and every one of "
-        f"those has a row below {{proof}}`{ENV_TEST}`. So does every variable a guide on this "
-        "site uses. **proven** (with a check mark) means a test shows the behaviour with the "
-        "pinned version; **sourced** links to the vendor's documentation; **not verified** means "
-        "the binary reads the name and nothing here shows what it does.", "",
+        "them are about gateways, providers, proxies, TLS, models, retries or timeouts (by "
+        "name patterns kept in the page's data file), and every one of those is listed below "
+        f"{{proof}}`{ENV_TEST}`. So is every variable a guide on this site uses. A check mark "
+        "after a description means a test shows that behaviour with the pinned version; "
+        "**Source** links to the vendor's documentation; **Not verified** means the binary "
+        "reads the name and nothing here shows what it does, and says why.", "",
         "## Claude Code (the developer's machine)", "",
         "Set these in the shell that runs `claude`, or in the `env` block of a "
         "{doc}`settings file </reference/settings-files>`.", "",
@@ -88,40 +141,36 @@ def render(env_vars) -> str:
         rows = [r for r in d["claude_code"] if r["cat"] == cat]
         if not rows:
             continue
-        lines += [f"### {title}", "",
-                  "| Variable | Side | What it does | Values | Default | Used on | Status |",
-                  "|---|---|---|---|---|---|---|"]
-        for r in rows:
-            lines.append("| " + " | ".join(_cell(c) for c in (
-                _names(r), r.get("side", "Claude Code"), r["what"], r["values"], r["default"],
-                f"{{doc}}`/{r['page']}`", _status_cell(r))) + " |")
-        lines.append("")
+        lines += [f"### {title}", ""]
+        lines += _list([_entry(r, _claude_code_lead(r)) for r in rows])
     lines += ["## The gateways", "",
               "Set these where the gateway starts, never in a developer's shell. A name a "
               "config references (`os.environ/NAME` in LiteLLM, `${NAME}` in Claude apps "
               "gateway) is this site's choice; any name works if the config and the shell "
-              "agree.", "",
-              "| Variable | Side | What it does | Values | Default | Used on | Status |",
-              "|---|---|---|---|---|---|---|"]
+              "agree.", ""]
+    groups: dict[str, list[dict]] = {g: [] for g in (*GATEWAY_GROUPS, OTHER)}
     for r in d["gateway"]:
-        side = r["side"] + (" (a name the config references)" if r["kind"] == "reference"
-                            else "")
-        lines.append("| " + " | ".join(_cell(c) for c in (
-            _names(r), side, r["what"], r["values"], r["default"],
-            f"{{doc}}`/{r['page']}`", _status_cell(r))) + " |")
-    lines += ["", "## Names nothing reads", "",
+        first = r["side"].split(", ", 1)[0]
+        groups[first if first in GATEWAY_GROUPS else OTHER].append(r)
+    for title, rows in groups.items():
+        if rows:
+            lines += [f"### {title}", ""]
+            lines += _list([_entry(r, _gateway_lead(r, title)) for r in rows])
+    lines += ["## Names nothing reads", "",
               "Setting these changes nothing: the pinned Claude Code binary holds no such "
-              "string and the pinned LiteLLM's source never names them, unless the row says "
+              "string and the pinned LiteLLM's source never names them, unless the entry says "
               "otherwise "
-              f"{{proof}}`{NOT_READ_TEST}`.", "",
-              "| Name | Where it comes from | Use instead |", "|---|---|---|"]
+              f"{{proof}}`{NOT_READ_TEST}`.", ""]
+    entries = []
     for r in d["not_read"]:
         who = (" (the pinned Claude Code reads it; the pinned LiteLLM does not)"
                if r.get("binary") else
                " (named in a message of the pinned LiteLLM, never read)"
                if r.get("litellm") == "message" else "")
-        lines.append(f"| `{r['name']}` | {_cell(r['where'])}{who} | {_cell(r['instead'])} |")
-    return "\n".join(lines) + "\n"
+        entries.append([f"`{r['name']}`", f": Use instead: {_sentence(r['instead'])}", "",
+                        f"  {_sentence(_capital(r['where']) + who)}", ""])
+    lines += _list(entries)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 # -- what the site uses --------------------------------------------------------------------
