@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urljoin, urlsplit
 
-from . import claude_code
+from . import claude_code, net
 from .findings import Finding, printable
+from .secrets import header_problem, mask, redact_url, scrub, strip_userinfo
 
 VERSION = "2023-06-01"
 # Criteria a client cannot prove: they need a view of what reached the provider.
@@ -36,19 +36,14 @@ class Check:
 
 
 def _post(url, body, headers, timeout, stream=False):
-    """(status, headers, body bytes or the response itself when streaming)."""
-    request = urllib.request.Request(url, json.dumps(body).encode(),
-                                     {"content-type": "application/json",
-                                      "anthropic-version": VERSION, **headers})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        r = opener.open(request, timeout=timeout)
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read(20000)
-    if stream:
-        return r.status, r.headers, r
-    with r:
-        return r.status, r.headers, r.read(2_000_000)
+    """An Answer; the context (opener, deadline) is the one of the running probe."""
+    op, deadline = _CONTEXT["op"], _CONTEXT["deadline"]
+    return net.send(op, url, json.dumps(body).encode(),
+                    {"content-type": "application/json", "anthropic-version": VERSION,
+                     **headers}, deadline, timeout, stream=stream)
+
+
+_CONTEXT: dict = {}
 
 
 def _json(data: bytes):
@@ -58,73 +53,117 @@ def _json(data: bytes):
         return None
 
 
+def _redirect(base: str, answer) -> str:
+    where = urljoin(base + "/v1/messages", answer.location)
+    a, b = urlsplit(base), urlsplit(where)
+    same = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    return (f"answered {answer.status} with a redirect to {redact_url(where)} "
+            f"({'the same host' if same else 'another host'}): not followed, the key was not "
+            "sent there")
+
+
 def probe(url: str, token: str | None = None, model: str | None = None,
-          timeout: float = 30.0):
+          timeout: float = 30.0, deadline: float = 120.0):
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
-        raise ValueError(f"not an http(s) URL: {printable(url)}")
+        raise ValueError(f"not an http(s) URL: {printable(redact_url(url))}")
     token = token or os.environ.get("ANTHROPIC_AUTH_TOKEN")
     if not token:
         raise ValueError("no gateway key: pass --token or export ANTHROPIC_AUTH_TOKEN")
+    if problem := header_problem(token):
+        raise ValueError(f"the key {mask(token)} {problem}; it cannot be sent")
+    shown, base = redact_url(base), strip_userinfo(base)
     model = model or claude_code.DEFAULT_MODEL
     bearer = {"authorization": f"Bearer {token}"}
     ask = {"model": model, "max_tokens": 64,
            "messages": [{"role": "user", "content": "Count from 1 to 20."}]}
     checks = []
-
-    # The first request tells whether anything answers at all.
+    clock = net.Deadline(deadline, "probe (--deadline)")
+    _CONTEXT.update(op=net.opener(clock), deadline=clock)
     try:
-        status, _h, body = _post(base + "/v1/messages", ask, bearer, timeout)
-    except OSError as e:
-        raise ConnectionError(f"cannot reach {base}: {getattr(e, 'reason', e)}") from None
-
-    c = Check("messages")
-    data = _json(body)
-    if status != 200 or not isinstance(data, dict) or data.get("type") != "message":
-        c.fail(f"POST /v1/messages with a Bearer token gave {status}: {printable(body, 160)}",
-               "the gateway must serve the Anthropic Messages API at /v1/messages")
-    else:
-        c.detail = f"200, a message from {printable(data.get('model'))}"
-    checks.append(c)
-
-    c = Check("bearer auth")
-    if status in (401, 403):
-        s2, _h, _b = _post(base + "/v1/messages", ask, {"x-api-key": token}, timeout)
-        c.fail(f"Authorization: Bearer was refused ({status})" +
-               (f"; the same key as x-api-key was accepted ({s2})" if s2 == 200 else ""),
-               "Claude Code sends ANTHROPIC_AUTH_TOKEN as Authorization: Bearer; configure "
-               "the gateway to accept it" + (", or use ANTHROPIC_API_KEY" if s2 == 200 else ""))
-    else:
-        nokey, _h, _b = _post(base + "/v1/messages", ask, {}, timeout)
-        if nokey in (401, 403):
-            c.detail = f"no key → {nokey}; Bearer key → {status}"
-        else:
-            c.fail(f"a request without any key gave {nokey}, not 401",
-                   "the gateway must require a key (LiteLLM: general_settings.master_key)")
-    checks.append(c)
-
-    checks.append(check_count_tokens(base, model, bearer, timeout))
-    checks.append(check_stream(base, ask, bearer, timeout))
-    checks.append(check_errors(base, bearer, timeout))
+        _run_checks(base, shown, model, ask, bearer, token, timeout, checks)
+    except net.DeadlineExceeded as e:
+        c = Check("deadline")
+        c.fail(str(e), "a gateway answers these requests in seconds; look for what holds "
+               "the connection open (or raise --deadline)")
+        checks.append(c)
+    finally:
+        clock.cancel()
+        _CONTEXT.clear()
+    for c in checks:
+        c.detail, c.fix = scrub(c.detail, [token]), scrub(c.fix, [token])
 
     findings = [Finding("error", f"probe-{c.name.replace(' ', '-')}", f"{c.name}: {c.detail}",
-                        c.fix, base) for c in checks if c.status == "fail"]
+                        c.fix, shown) for c in checks if c.status == "fail"]
     mark = {"pass": "PASS", "fail": "FAIL", "unproven": "NOT PROVEN"}
-    lines = [f"Probing {base} as Claude Code would (model {model}):"]
+    lines = [f"Probing {shown} as Claude Code would (model {printable(model)}):"]
     lines += [f"  {mark[c.status]:10} {c.name}: {c.detail}" for c in checks]
     lines.append("Not checkable from outside (needs a view of the provider side):")
     lines += [f"  - {name}: {what}" for name, what in FROM_OUTSIDE_UNPROVABLE]
-    extra = {"report": "\n".join(lines), "url": base,
+    extra = {"report": "\n".join(lines), "url": shown,
              "criteria": [{"name": c.name, "status": c.status, "detail": c.detail}
                           for c in checks],
              "not_checkable": [n for n, _ in FROM_OUTSIDE_UNPROVABLE]}
     return findings, extra
 
 
+def _run_checks(base, shown, model, ask, bearer, token, timeout, checks):
+    # The first request tells whether anything answers at all.
+    try:
+        first = _post(base + "/v1/messages", ask, bearer, timeout)
+    except ConnectionError as e:
+        raise ConnectionError(f"cannot reach {shown}: {scrub(e, [token])}") from None
+    status, body = first.status, first.body
+
+    c = Check("messages")
+    checks.append(c)
+    if 300 <= status < 400:
+        c.fail(f"POST /v1/messages {_redirect(base, first)}",
+               "probe the address that answers itself (and use it as ANTHROPIC_BASE_URL)")
+        return
+    data = _json(body)
+    if first.truncated:
+        c.fail(f"POST /v1/messages answered {status} with more than {net.MAX_BODY} bytes (cut "
+               f"at {net.MAX_BODY} bytes): not a Messages answer",
+               "the gateway must serve the Anthropic Messages API at /v1/messages")
+    elif status != 200 or not isinstance(data, dict) or data.get("type") != "message":
+        c.fail(f"POST /v1/messages with a Bearer token gave {status}: {printable(body, 160)}",
+               "the gateway must serve the Anthropic Messages API at /v1/messages")
+    else:
+        c.detail = f"200, a message from {printable(data.get('model'))}"
+
+    c = Check("bearer auth")
+    checks.append(c)
+    if status in (401, 403):
+        s2 = _post(base + "/v1/messages", ask, {"x-api-key": token}, timeout).status
+        c.fail(f"Authorization: Bearer was refused ({status})" +
+               (f"; the same key as x-api-key was accepted ({s2})" if s2 == 200 else ""),
+               "Claude Code sends ANTHROPIC_AUTH_TOKEN as Authorization: Bearer; configure "
+               "the gateway to accept it" + (", or use ANTHROPIC_API_KEY" if s2 == 200 else ""))
+    else:
+        nokey = _post(base + "/v1/messages", ask, {}, timeout).status
+        if nokey in (401, 403):
+            c.detail = f"no key → {nokey}; Bearer key → {status}"
+        else:
+            c.fail(f"a request without any key gave {nokey}, not 401",
+                   "the gateway must require a key (LiteLLM: general_settings.master_key)")
+
+    for check in (lambda: check_count_tokens(base, model, bearer, timeout),
+                  lambda: check_stream(base, ask, bearer, timeout),
+                  lambda: check_errors(base, bearer, timeout)):
+        try:
+            checks.append(check())
+        except ConnectionError as e:
+            c = Check(["count_tokens", "streaming", "error shape"][len(checks) - 2])
+            c.fail(f"the request failed: {scrub(e, [token])}")
+            checks.append(c)
+
+
 def check_count_tokens(base, model, bearer, timeout) -> Check:
     c = Check("count_tokens")
     body = {"model": model, "messages": [{"role": "user", "content": "ping"}]}
-    status, _h, data = _post(base + "/v1/messages/count_tokens", body, bearer, timeout)
+    answer = _post(base + "/v1/messages/count_tokens", body, bearer, timeout)
+    status, data = answer.status, answer.body
     got = _json(data)
     if status == 200 and isinstance(got, dict) and isinstance(got.get("input_tokens"), int):
         c.detail = f"200, input_tokens={got['input_tokens']}"
@@ -137,27 +176,38 @@ def check_count_tokens(base, model, bearer, timeout) -> Check:
 def check_stream(base, ask, bearer, timeout) -> Check:
     c = Check("streaming")
     started = time.monotonic()
-    status, headers, r = _post(base + "/v1/messages", {**ask, "stream": True}, bearer,
-                               timeout, stream=True)
-    if status != 200:
-        c.fail(f"stream request gave {status}: {printable(r, 120)}")
+    answer = _post(base + "/v1/messages", {**ask, "stream": True}, bearer, timeout,
+                   stream=True)
+    if answer.status != 200:
+        if 300 <= answer.status < 400:
+            c.fail(f"the stream request {_redirect(base, answer)}")
+        else:
+            c.fail(f"stream request gave {answer.status}: {printable(answer.body, 120)}")
         return c
-    kind = headers.get("content-type", "")
-    events, times = [], []
-    with r:
-        for raw in iter(r.readline, b""):
-            line = raw.decode("utf-8", "replace").strip()
-            # ping events may come anywhere (LiteLLM sends one first); they carry no content.
-            if line.startswith("event:") and line[6:].strip() != "ping":
-                events.append(line[6:].strip())
-                times.append(time.monotonic() - started)
+    kind = answer.headers.get("content-type", "")
     if "text/event-stream" not in kind:
+        answer.stream.close()
         c.fail(f"content-type is {printable(kind)!r}, not text/event-stream",
                "the gateway must pass the provider's server-sent events through")
         return c
+    events, times, stopped = [], [], ""
+    for name, why in net.events(answer.stream, _CONTEXT["deadline"]):
+        # ping events may come anywhere (LiteLLM sends one first); they carry no content.
+        if not name:
+            stopped = why
+        elif name != "ping":
+            events.append(name)
+            times.append(time.monotonic() - started)
+    if stopped:
+        c.fail(f"{printable(stopped, 160)}", "a Messages stream ends with message_stop")
+        return c
+    if events and events[0] == "message_start" and events[-1] != "message_stop":
+        c.fail(f"the stream ended after {len(events)} events without message_stop: the "
+               "connection closed early", "a Messages stream ends with message_stop")
+        return c
     if not events or events[0] != "message_start" or events[-1] != "message_stop":
-        c.fail(f"events {events[:3]}…{events[-2:]}: not the Messages stream "
-               "(message_start … message_stop)")
+        c.fail(f"events {printable(events[:3])}…{printable(events[-2:])}: not the Messages "
+               "stream (message_start … message_stop)")
         return c
     spread, total = times[-1] - times[0], times[-1]
     timing = (f"{len(events)} events; first after {times[0] * 1000:.0f} ms, last after "
@@ -177,7 +227,8 @@ def check_errors(base, bearer, timeout) -> Check:
     c = Check("error shape")
     ask = {"model": "no-such-model-gateway-assistant", "max_tokens": 8,
            "messages": [{"role": "user", "content": "ping"}]}
-    status, _h, data = _post(base + "/v1/messages", ask, bearer, timeout)
+    answer = _post(base + "/v1/messages", ask, bearer, timeout)
+    status, data = answer.status, answer.body
     got = _json(data)
     message = got.get("error", {}).get("message") if isinstance(got, dict) and isinstance(
         got.get("error"), dict) else None
