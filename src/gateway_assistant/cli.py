@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__, findings
 from .findings import COULD_NOT_RUN, printable
+from .secrets import scrub
 
 
 def _validate(args) -> tuple[list, dict]:
@@ -21,13 +22,14 @@ def _validate(args) -> tuple[list, dict]:
 def _doctor(args) -> tuple[list, dict]:
     from .doctor import doctor
 
-    return doctor(settings=args.settings, check=args.check)
+    return doctor(settings=args.settings, check=args.check, deadline=args.deadline)
 
 
 def _probe(args) -> tuple[list, dict]:
     from .probe import probe
 
-    return probe(args.url, token=args.token, model=args.model, timeout=args.timeout)
+    return probe(args.url, token=args.token, model=args.model, timeout=args.timeout,
+                 deadline=args.deadline)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
                        help="show Claude Code's effective gateway connection and its problems")
     d.add_argument("--settings", help="the file or JSON you pass to claude --settings")
     d.add_argument("--check", action="store_true", help="send one request to the gateway")
+    d.add_argument("--deadline", type=float, default=30.0,
+                   help="seconds --check may take in all (default 30)")
     d.set_defaults(run=_doctor)
 
     r = sub.add_parser("probe", parents=[fmt], help="check a gateway against the criteria")
@@ -54,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--token", help="gateway key (default: $ANTHROPIC_AUTH_TOKEN)")
     r.add_argument("--model", default=None, help="model to request (default: Claude Code's)")
     r.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    r.add_argument("--deadline", type=float, default=120.0,
+                   help="seconds the whole probe may take (default 120)")
     r.set_defaults(run=_probe)
 
     from .recommend import QUESTIONS
@@ -93,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - a reader's tool prints a reason, not a traceback
         expected = isinstance(e, (ValueError, OSError)) or type(e).__name__ == "CannotRun"
         reason = str(e) if expected else f"{type(e).__name__}: {e}"
-        message = printable(reason, 400)
+        message = printable(scrub(reason, [getattr(args, "token", None)]), 400)
         if args.format == "json":
             print(findings.as_json([], command=args.command, error=message))
         else:

@@ -8,13 +8,12 @@ import ipaddress
 import json
 import os
 import ssl
-import urllib.error
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from . import claude_code
+from . import claude_code, net
 from .findings import Finding, printable
+from .secrets import header_problem, mask, mask_words, redact_url, scrub, strip_userinfo
 
 KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
         "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
@@ -23,10 +22,6 @@ KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTH
         "ANTHROPIC_VERTEX_BASE_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
         "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS")
 SECRETS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-
-
-def mask(value: str) -> str:
-    return "…" + value[-4:] if len(value) > 8 else "…"
 
 
 def read_layers(env, home: Path, cwd: Path, managed: Path, settings: str | None, findings):
@@ -87,7 +82,7 @@ def effective(layers) -> dict[str, tuple[str, str]]:
 
 def doctor(settings: str | None = None, check: bool = False, env: dict | None = None,
            home: Path | None = None, cwd: Path | None = None,
-           managed: Path = claude_code.MANAGED_SETTINGS):
+           managed: Path = claude_code.MANAGED_SETTINGS, deadline: float = 30.0):
     env = dict(os.environ) if env is None else env
     home = Path(home or env.get("HOME") or Path.home())
     cwd = Path(cwd or Path.cwd())
@@ -97,19 +92,27 @@ def doctor(settings: str | None = None, check: bool = False, env: dict | None = 
     value = {k: v for k, (v, _s) in eff.items()}
     findings += problems(value, eff, layers)
     if check:
-        findings += live_check(value)
+        findings += live_check(value, deadline=deadline)
     report = ["Claude Code's effective connection (highest precedence first: managed settings,"
               " --settings, .claude/settings.local.json, .claude/settings.json,"
               " ~/.claude/settings.json, shell):"]
     shown = {}
     for key, (v, source) in eff.items():
         if key in KEYS or key == "apiKeyHelper":
-            display = mask(v) if key in SECRETS else printable(v, 100)
+            display = mask(v) if key in SECRETS else printable(shown_value(key, v), 100)
             report.append(f"  {key} = {display}  ({source})")
             shown[key] = {"value": display, "source": source}
     if len(report) == 1:
         report.append("  (nothing set: Claude Code talks to the Anthropic API with its login)")
     return findings, {"report": "\n".join(report), "effective": shown}
+
+
+def shown_value(key: str, value: str) -> str:
+    """A value as doctor prints it: URLs without their password, a helper command with any
+    key written into it masked."""
+    if key.endswith(("_URL", "_PROXY", "_proxy")):
+        return redact_url(value)
+    return mask_words(scrub(value))
 
 
 def problems(value: dict, eff: dict, layers) -> list[Finding]:
@@ -243,32 +246,63 @@ STEPS = {
 }
 
 
-def live_check(value: dict, timeout: float = 20.0) -> list[Finding]:
-    base = (value.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
-    if not base:
+def live_check(value: dict, timeout: float = 20.0, deadline: float = 30.0) -> list[Finding]:
+    raw = (value.get("ANTHROPIC_BASE_URL") or "").rstrip("/")
+    if not raw:
         return [Finding("info", "check-skipped", "--check: no ANTHROPIC_BASE_URL, no gateway "
                         "to check")]
+    keys = [value.get(k, "") for k in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")]
+    base, shown = strip_userinfo(raw), redact_url(raw)
     model = value.get("ANTHROPIC_MODEL") or claude_code.DEFAULT_MODEL
     headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
-    if value.get("ANTHROPIC_AUTH_TOKEN"):
-        headers["authorization"] = "Bearer " + value["ANTHROPIC_AUTH_TOKEN"]
-    if value.get("ANTHROPIC_API_KEY"):
-        headers["x-api-key"] = value["ANTHROPIC_API_KEY"]
+    for key, name, header, prefix in (("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN",
+                                       "authorization", "Bearer "),
+                                      ("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY", "x-api-key",
+                                       "")):
+        if not value.get(key):
+            continue
+        if problem := header_problem(value[key]):
+            return [Finding("error", "check-key-unsendable",
+                            f"--check: {name} ({mask(value[key])}) {problem}: no request sent",
+                            f"set {name} to the key alone, without spaces or line breaks")]
+        headers[header] = prefix + value[key]
     body = json.dumps({"model": model, "max_tokens": 1,
                        "messages": [{"role": "user", "content": "ping"}]}).encode()
-    request = urllib.request.Request(base + "/v1/messages", body, headers)
+    clock = net.Deadline(deadline, "doctor --check (--deadline)")
     try:
-        with opener(value, base).open(request, timeout=timeout) as r:
-            return [Finding("info", "check-ok", f"--check: the gateway answered {r.status} for "
-                            f"model {model}")]
-    except urllib.error.HTTPError as e:
-        text = e.read(2000).decode("utf-8", "replace")
-        return [classify(e.code, text, base, model)]
-    except (OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
+        answer = net.send(opener(value, base, clock), base + "/v1/messages", body, headers,
+                          clock, timeout)
+    except net.DeadlineExceeded as e:
+        return [Finding("error", "check-deadline", f"--check: {shown}: {e}",
+                        "a gateway answers one short request in seconds; look for what holds "
+                        "the connection open")]
+    except (ConnectionError, OSError, ValueError) as e:
+        reason = scrub(getattr(e, "reason", e), keys)
         return [Finding("error", "check-unreachable",
-                        f"--check: cannot reach {base}: {printable(reason, 160)}",
-                        STEPS["unreachable"].format(base=base))]
+                        f"--check: cannot reach {shown}: {printable(reason, 160)}",
+                        STEPS["unreachable"].format(base=shown))]
+    finally:
+        clock.cancel()
+    if 300 <= answer.status < 400:
+        return [redirect_finding(base, answer)]
+    if answer.status < 300:
+        return [Finding("info", "check-ok", f"--check: the gateway answered {answer.status} "
+                        f"for model {printable(model)}")]
+    text = answer.body.decode("utf-8", "replace")
+    return [classify(answer.status, scrub(text, keys), shown, model)]
+
+
+def redirect_finding(base: str, answer) -> Finding:
+    where = urljoin(base + "/v1/messages", answer.location)
+    a, b = urlsplit(base), urlsplit(where)
+    same = (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    return Finding("error", "check-redirect",
+                   f"--check: {redact_url(base)} answered {answer.status} with a redirect to "
+                   f"{printable(redact_url(where), 160)} "
+                   f"({'the same host' if same else 'another host'}): not followed, the key "
+                   "was not sent there",
+                   "set ANTHROPIC_BASE_URL to the address that answers itself; Claude Code "
+                   "sends your key to the URL you give it")
 
 
 def classify(status: int, text: str, base: str, model: str) -> Finding:
@@ -286,7 +320,7 @@ def classify(status: int, text: str, base: str, model: str) -> Finding:
     return Finding("error", f"check-{status}", said, "read the message above and the gateway log")
 
 
-def opener(value: dict, base: str) -> urllib.request.OpenerDirector:
+def opener(value: dict, base: str, deadline: net.Deadline):
     """Connect the way Claude Code would: its proxy variables and extra CA, not this shell's."""
     parts = urlsplit(base)
     proxy = next((value[k] for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
@@ -299,6 +333,4 @@ def opener(value: dict, base: str) -> urllib.request.OpenerDirector:
     ca = value.get("NODE_EXTRA_CA_CERTS")
     if ca and Path(ca).is_file():
         context.load_verify_locations(ca)
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}),
-        urllib.request.HTTPSHandler(context=context))
+    return net.opener(deadline, {"http": proxy, "https": proxy} if proxy else {}, context)

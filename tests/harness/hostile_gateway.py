@@ -5,7 +5,7 @@ a test can assert that no credential reached it.
 
     with HostileGateway("redirect") as g:   # g.url, g.other.got (list of header dicts)
         ...
-Modes: redirect (307 to `other`), redirect-same (307 to another path of the same host),
+Modes: redirect (302 to `other`), redirect-same (302 to another path of the same host),
 trickle (one byte every 0.5 s, forever), huge (a 50 MB body), http09 (a bare body, no status
 line), tls (a certificate from a CA nobody trusts); and for streaming requests only (others get
 a valid message): endless (events as fast as the socket takes them, never ending), broken-sse
@@ -137,13 +137,13 @@ class HostileGateway:
     # -- modes ---------------------------------------------------------------------------------
     def _redirect(self, conn, line, _l, body):
         path = line.split(" ")[1]
-        _reply(conn, "307 Temporary Redirect",
+        _reply(conn, "302 Found",
                {"location": f"http://127.0.0.1:{self.other.port}{path}",
                 "content-length": 0, "connection": "close"})
 
     def _redirect_same(self, conn, line, _l, body):
         path = line.split(" ")[1]
-        _reply(conn, "307 Temporary Redirect", {"location": f"/elsewhere{path}",
+        _reply(conn, "302 Found", {"location": f"/elsewhere{path}",
                                                 "content-length": 0, "connection": "close"})
 
     def _trickle(self, conn, _line, listener, body):
