@@ -137,12 +137,17 @@ def test_passwords_in_urls_and_proxies_are_not_printed(monkeypatch, tmp_path, ca
         _no_secret(text)
 
 
-def test_a_helper_command_with_a_key_in_it_is_masked(tmp_path):
+def test_a_helper_command_with_a_key_in_it_is_masked_not_run(tmp_path):
     (tmp_path / ".claude").mkdir()
     (tmp_path / ".claude" / "settings.json").write_text(json.dumps(
-        {"apiKeyHelper": f"echo {SECRET}", "env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}))
-    found, extra = doctor(env={}, home=tmp_path, cwd=tmp_path, managed=tmp_path / "none")
-    assert "apiKeyHelper" in extra["report"], extra
+        {"apiKeyHelper": f"touch {tmp_path}/ran; echo {SECRET}",
+         "env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}}))
+    model = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"  # long, but not a secret
+    found, extra = doctor(env={"ANTHROPIC_MODEL": model}, home=tmp_path, cwd=tmp_path,
+                          managed=tmp_path / "none")
+    assert "; echo …PART" in extra["report"], extra
+    assert not (tmp_path / "ran").exists(), "doctor ran the helper"
+    assert f"ANTHROPIC_MODEL = {model}" in extra["report"], extra
     _no_secret(extra["report"] + json.dumps(extra["effective"]))
 
 
