@@ -112,7 +112,7 @@ def shown_value(key: str, value: str) -> str:
     key written into it masked."""
     if key.endswith(("_URL", "_PROXY", "_proxy")):
         return redact_url(value)
-    return mask_words(scrub(value))
+    return mask_words(scrub(value)) if key == "apiKeyHelper" else scrub(value)
 
 
 def problems(value: dict, eff: dict, layers) -> list[Finding]:
