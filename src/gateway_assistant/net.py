@@ -54,10 +54,12 @@ class Deadline:
         return max(0.05, min(per_read, left))
 
     def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down at the deadline: through a duplicate, which reaches the connection
+        even after TLS has wrapped (and detached) the original."""
         with self._lock:
-            self._socks.append(sock)
+            self._socks.append(sock.dup())
             if self.expired:
-                self._shut(sock)
+                self._shut(self._socks[-1])
 
     def check(self) -> None:
         if self.expired or self.left() <= 0:
@@ -79,13 +81,25 @@ class Deadline:
 
     def cancel(self) -> None:
         self._timer.cancel()
+        with self._lock:
+            for sock in self._socks:
+                sock.close()
+            self._socks.clear()
 
 
 def _watched(base, deadline):
+    """A connection class whose socket the deadline can shut down from its creation on, so the
+    proxy's CONNECT and the TLS handshake are bounded too."""
     class Conn(base):
-        def connect(self):
-            super().connect()
-            deadline.watch(self.sock)
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            create = self._create_connection
+
+            def created(*a, **k):
+                sock = create(*a, **k)
+                deadline.watch(sock)
+                return sock
+            self._create_connection = created
     return Conn
 
 

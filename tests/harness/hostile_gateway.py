@@ -7,7 +7,8 @@ a test can assert that no credential reached it.
         ...
 Modes: redirect (302 to `other`), redirect-same (302 to another path of the same host),
 trickle (one byte every 0.5 s, forever), huge (a 50 MB body), http09 (a bare body, no status
-line), tls (a certificate from a CA nobody trusts); and for streaming requests only (others get
+line), tls (a certificate from a CA nobody trusts), handshake-trickle (the TLS handshake one
+byte every 0.5 s); and for streaming requests only (others get
 a valid message): endless (events as fast as the socket takes them, never ending), broken-sse
 (garbage and a terminal escape as events), close-mid-stream (two events, then the connection
 closes).
@@ -23,15 +24,15 @@ import time
 import trustme
 
 MODES = ("redirect", "redirect-same", "trickle", "endless", "huge", "broken-sse",
-         "close-mid-stream", "http09", "tls")
+         "close-mid-stream", "http09", "tls", "handshake-trickle")
 
 
 class _Listener:
     """A raw TCP server: `answer(conn, request_head)` writes the reply. Threads are daemons;
     `stop()` closes the socket and every open connection."""
 
-    def __init__(self, answer, context: ssl.SSLContext | None = None):
-        self.answer, self.context = answer, context
+    def __init__(self, answer, context: ssl.SSLContext | None = None, raw: bool = False):
+        self.answer, self.context, self.raw = answer, context, raw
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.got: list[dict[str, str]] = []
@@ -50,6 +51,8 @@ class _Listener:
 
     def _one(self, conn):
         try:
+            if self.raw:  # answer before any request: the bytes a TLS client waits for
+                return self.answer(conn, "", self, b"")
             if self.context:
                 conn = self.context.wrap_socket(conn, server_side=True)
                 self.conns.append(conn)
@@ -116,8 +119,8 @@ class HostileGateway:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             leaf.configure_cert(context)
         self.server = _Listener(getattr(self, "_" + mode.replace("-", "_"), self._tls),
-                                context)
-        scheme = "https" if mode == "tls" else "http"
+                                context, raw=mode == "handshake-trickle")
+        scheme = "https" if mode in ("tls", "handshake-trickle") else "http"
         self.url = f"{scheme}://127.0.0.1:{self.server.port}"
 
     @property
@@ -189,6 +192,15 @@ class HostileGateway:
 
     def _http09(self, conn, _line, _l, body):
         conn.sendall(b"<html>hello, this is not HTTP/1.x</html>\n")
+
+    def _handshake_trickle(self, conn, _line, listener, body):
+        """A TLS server hello one byte every 0.5 s: each read gets a byte, none times out."""
+        hello = b"\x16\x03\x03\x40\x00" + b"\x02" + b"\x00" * 0x3fff
+        for byte in hello:
+            if listener.stopped.is_set():
+                return
+            conn.sendall(bytes([byte]))
+            time.sleep(0.5)
 
     def _tls(self, conn, _line, _l, body):
         _other(conn, _line, _l)

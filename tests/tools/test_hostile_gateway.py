@@ -28,6 +28,7 @@ PROBE = {
     "close-mid-stream": "the stream ended after 1 events without message_stop",
     "http09": "the answer is not HTTP (no status line)",
     "tls": "CERTIFICATE_VERIFY_FAILED",
+    "handshake-trickle": "no answer within the timeout",  # --timeout 2 bounds a handshake
 }
 DOCTOR = {
     "redirect": "(another host): not followed, the key was not sent there",
@@ -36,6 +37,7 @@ DOCTOR = {
     "huge": "the gateway answered 200",
     "http09": "the answer is not HTTP (no status line)",
     "tls": "CERTIFICATE_VERIFY_FAILED",
+    "handshake-trickle": "stopped after 3 s: the deadline for doctor --check (--deadline)",
 }
 
 
