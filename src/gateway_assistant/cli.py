@@ -1,15 +1,17 @@
 """The `gateway-assistant` command line: validate, doctor, probe, recommend. Human output by
-default, `--format json` (or `--json`) for CI; exit 0 (ok), 1 (findings), 2 (could not run)."""
+default, `--format json` (or `--json`) for CI; exit 0 (ok), 1 (findings), 2 (usage error),
+3 (could not check), 130 (interrupted)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__, findings
-from .findings import COULD_NOT_RUN, printable
+from .findings import COULD_NOT_RUN, INTERRUPTED, USAGE, printable
 from .secrets import scrub
 
 
@@ -84,37 +86,84 @@ def _recommend(args) -> tuple[list, dict]:
     written = recommend.write_bundle(answer, args.write_bundle) if args.write_bundle else []
     if args.format == "json":
         data = recommend.as_dict(answer)
-        data["written"] = written
+        data["written"] = [str(w) for w in written]
+        data["replaced"] = [str(w) for w in written if w.replaced]
         return [], {"json": json.dumps(data, indent=2)}
     report = recommend.human(answer)
     if written:
-        report += "\n\nWrote:\n" + "\n".join(f"  {w}" for w in written)
+        report += "\n\nWrote:\n" + "\n".join(
+            f"  {w}" + (" (replaced the file that was there)" if w.replaced else "")
+            for w in written)
     return [], {"text": report}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; never a traceback: Ctrl-C, a closed pipe, a full disk or a terminal
+    that cannot show a character end with one line and an exit code."""
+    for stream in (sys.stdout, sys.stderr):  # an ASCII-only locale: escape, don't crash
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say("gateway-assistant: interrupted")
+        return INTERRUPTED
+    except BrokenPipeError:  # `… | head` closed the pipe: stop quietly, as cat does
+        _silence_stdout()
+        return COULD_NOT_RUN
+    except OSError as e:  # writing the report failed: a full disk (> /dev/full), …
+        _silence_stdout()
+        _say(f"gateway-assistant: cannot write the output: {printable(e.strerror or e, 200)}")
+        return COULD_NOT_RUN
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     try:
         result, extra = args.run(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
     except Exception as e:  # noqa: BLE001 - a reader's tool prints a reason, not a traceback
-        expected = isinstance(e, (ValueError, OSError)) or type(e).__name__ == "CannotRun"
+        usage = type(e).__name__ == "BadAnswer"
+        expected = usage or isinstance(e, (ValueError, OSError)) \
+            or type(e).__name__ == "CannotRun"
         reason = str(e) if expected else f"{type(e).__name__}: {e}"
         message = printable(scrub(reason, [getattr(args, "token", None)]), 400)
         if args.format == "json":
             print(findings.as_json([], command=args.command, error=message))
         else:
             print(f"gateway-assistant {args.command}: could not run: {message}", file=sys.stderr)
-        return COULD_NOT_RUN
+        return USAGE if usage else COULD_NOT_RUN
     if "json" in extra or "text" in extra:  # recommend: an answer, not findings
-        print(extra.get("json") or extra["text"])
+        print(extra.get("json") or "\n".join(printable(line, None)
+                                              for line in extra["text"].split("\n")))
+        sys.stdout.flush()
         return findings.OK
     if args.format == "json":
         print(findings.as_json(result, command=args.command, **extra))
     else:
         report = extra.pop("report", "")
         if report:
-            print(report)
+            print("\n".join(printable(line, None) for line in report.split("\n")))
         print(findings.human(result))
+    sys.stdout.flush()  # a write error (full disk, closed pipe) surfaces here, inside main
     return findings.exit_code(result)
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from . import claude_code, net
-from .findings import Finding, printable
+from .findings import Finding, printable, read_capped
 from .secrets import header_problem, mask, mask_words, redact_url, scrub, strip_userinfo
+
+SETTINGS_MAX_BYTES = 1024 * 1024  # a settings.json is a few KB
 
 KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
         "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
@@ -35,13 +37,16 @@ def read_layers(env, home: Path, cwd: Path, managed: Path, settings: str | None,
             text, where = where, None  # inline JSON, as claude --settings accepts
         else:
             try:
-                text = Path(where).read_text(encoding="utf-8")
+                # Regular files only, at most SETTINGS_MAX_BYTES: a settings file in the
+                # working directory can be /dev/zero or a FIFO.
+                text = read_capped(where, SETTINGS_MAX_BYTES, source).decode("utf-8")
             except FileNotFoundError:
                 continue
             except (OSError, UnicodeDecodeError) as e:
                 findings.append(Finding("error", "settings-unreadable",
-                                        f"{source} cannot be read: {printable(e)}",
-                                        "fix the file's permissions or encoding", str(where)))
+                                        f"{source} cannot be read: {printable(e, 300)}",
+                                        "point it at a regular JSON file (or remove it), "
+                                        "readable and UTF-8", str(where)))
                 continue
         try:
             data = json.loads(text)
@@ -60,6 +65,15 @@ def read_layers(env, home: Path, cwd: Path, managed: Path, settings: str | None,
                        data.get("apiKeyHelper")))
     layers.append(("shell environment", None, {k: v for k, v in env.items() if k in KEYS}, None))
     return layers
+
+
+def _http_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # a bad port or IPv6 literal
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and text == text.strip()
 
 
 def _is_file(text: str) -> bool:
@@ -125,6 +139,12 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
     base = value.get("ANTHROPIC_BASE_URL")
     tokens = [k for k in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "apiKeyHelper")
               if value.get(k)]
+    if base and not _http_url(base):
+        add("error", "base-url-invalid",
+            "ANTHROPIC_BASE_URL is not an http(s) URL with a host: Claude Code cannot send "
+            "requests to it",
+            "set it to the gateway's address, e.g. https://gateway.example.com or "
+            "http://localhost:4000", "ANTHROPIC_BASE_URL")
     if base and not tokens:
         add("error", "base-url-without-token",
             "ANTHROPIC_BASE_URL is set but no key is: Claude Code stops with "

@@ -81,6 +81,10 @@ if __name__ == "__main__":
     import os
     import sys
 
+    # Run as a script, this file's folder comes first on sys.path, and its modules (such as
+    # secrets.py) would hide the standard library's from LiteLLM's imports.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network at import
     logging.disable(logging.WARNING)
     sys.stdout.write(json.dumps(generate(), indent=1, sort_keys=True) + "\n")

@@ -374,24 +374,44 @@ def check_answers(answers: dict, partial: bool = False) -> dict:
     return checked
 
 
+ANSWERS_MAX_BYTES = 64 * 1024  # seven answers fit in a few hundred bytes
+
+
 def read_answers_file(path: str) -> dict:
     """A YAML or JSON mapping of question to answer (keys with _ or -)."""
     import yaml
 
+    from .findings import Unreadable, printable, read_capped
+
+    name = printable(path, 200)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_capped(path, ANSWERS_MAX_BYTES, "the answers file").decode("utf-8")
+    except Unreadable as e:  # a FIFO, a device, a directory, too big: refused, never read
+        raise BadAnswer(str(e)) from None
     except OSError as e:
-        raise BadAnswer(f"cannot read the answers file {path}: {e.strerror}") from None
+        raise BadAnswer(f"cannot read the answers file {name}: {e.strerror or e}") from None
     except UnicodeDecodeError:
-        raise BadAnswer(f"the answers file {path} is not UTF-8 text") from None
+        raise BadAnswer(f"the answers file {name} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text) if len(text) < 100_000 else None
+        from .validate import _Loader  # budgets on aliases, merge keys and nodes
+
+        loader = _Loader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise BadAnswer(f"the answers file {path} is not valid YAML or JSON{where}") from None
+        raise BadAnswer(f"the answers file {name} is not valid YAML or JSON{where}") from None
+    except RecursionError:
+        raise BadAnswer(f"the answers file {name} is nested too deeply") from None
+    except Exception as e:  # noqa: BLE001 - the loader's budgets (CannotRun)
+        if type(e).__name__ != "CannotRun":
+            raise
+        raise BadAnswer(f"the answers file {name}: {e}") from None
     if not isinstance(data, dict):
-        raise BadAnswer(f"the answers file {path} must be a mapping such as "
+        raise BadAnswer(f"the answers file {name} must be a mapping such as "
                         "'providers: anthropic', one question per line")
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
@@ -509,16 +529,58 @@ def human(ans: Answer) -> str:
     return "\n".join(out)
 
 
-def write_bundle(ans: Answer, directory: str) -> list[str]:
-    """Write the bundle's files, each exactly its snippet's bytes, under `directory`."""
+class Written(str):
+    """A path written by write_bundle; `.replaced` when a file was there before."""
+
+    def __new__(cls, path: str, replaced: bool = False):
+        self = super().__new__(cls, path)
+        self.replaced = replaced
+        return self
+
+
+def write_bundle(ans: Answer, directory: str) -> list[Written]:
+    """Write the bundle's files, each exactly its snippet's bytes, under `directory`. Never
+    through a symlink (the directory or a file), never outside `directory`; a file that
+    already exists is replaced and the list says so (Written.replaced)."""
+    import errno
+    import os
+    import stat
+
+    from .findings import Unreadable, printable
+
     where = Path(directory)
+    if where.is_symlink():
+        raise Unreadable(f"--write-bundle: {printable(directory, 200)} is a symlink; "
+                         "give the real directory")
     where.mkdir(parents=True, exist_ok=True)
+    root = where.resolve()
     written = []
     for p in (*ans.configuration, *ans.verification):
         name = p.save_as or p.snippet.rsplit("/", 1)[-1]
         target = where / name
-        target.write_bytes((snippets_dir() / p.snippet).read_bytes())
-        written.append(str(target))
+        if target.resolve().parent != root:
+            raise Unreadable(f"--write-bundle: {printable(target, 200)} would be outside "
+                             f"{printable(directory, 200)}; nothing more written")
+        replaced = False
+        try:
+            st = os.lstat(target)
+            if not stat.S_ISREG(st.st_mode):
+                raise Unreadable(f"--write-bundle: {printable(target, 200)} exists and is "
+                                 "not a regular file (a symlink?); not written")
+            replaced = True
+        except FileNotFoundError:
+            pass
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(target, flags, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:  # made a symlink since the check
+                raise Unreadable(f"--write-bundle: {printable(target, 200)} is a symlink; "
+                                 "not written") from None
+            raise
+        with os.fdopen(fd, "wb") as out:
+            out.write((snippets_dir() / p.snippet).read_bytes())
+        written.append(Written(str(target), replaced))
     return written
 
 

@@ -12,10 +12,14 @@ from pathlib import Path
 import yaml
 
 from . import claude_code, litellm_schema
-from .findings import Finding, printable
+from .findings import Finding, Unreadable, printable, read_capped
 
-MAX_BYTES = 5 * 1024 * 1024  # a proxy config is a few KB; refuse to parse megabytes
-MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and huge documents
+# A proxy config is a few KB. The limits bound time and memory too (measured on 2 busy
+# cores: the worst 1 MiB file takes a few seconds and under 512 MB).
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 200_000  # objects built: bounds alias expansion ("billion laughs")
+MAX_ALIASES = 10_000  # *name references resolved
+MAX_MERGED = 100_000  # entries copied by merge keys (<<)
 ENV_REF = "os.environ/"
 
 # Provider keys that must never sit in a config file: (name, pattern, variable to use).
@@ -30,6 +34,13 @@ SECRET_KEY_NAMES = re.compile(r"(api_key|secret|password|master_key|token)$")
 # Routing strategies that count each deployment's rpm/tpm on every route (measured on
 # /v1/messages: tests/guides/test_routing.py).
 RPM_COUNTED = ("usage-based-routing-v2",)
+SECTIONS = ("general_settings", "litellm_settings", "router_settings")
+INCLUDE = "include"
+# The top-level keys LiteLLM's proxy reads (proxy_server.py of the pinned version).
+TOP_LEVEL = ("model_list", *SECTIONS, "environment_variables", INCLUDE, "callback_settings",
+             "guardrails", "mcp_servers", "mcp_aliases", "credential_list",
+             "vector_store_registry", "search_tools", "prompts", "policies", "finetune_settings",
+             "files_settings", "assistant_settings", "pass_through_endpoints")
 FALLBACK_KEYS = ("fallbacks", "context_window_fallbacks", "content_policy_fallbacks")
 
 
@@ -42,6 +53,7 @@ class CannotRun(Exception):
 class LineDict(dict):
     line = 0
     key_lines: dict
+    duplicates: list  # (key, line) of each key written again; PyYAML keeps the last value
 
 
 class LineList(list):
@@ -50,30 +62,93 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    nodes = 0
+    """SafeLoader with budgets: PyYAML's own has none, so a few hundred bytes of aliases or
+    merge keys (`<<: [*a, *a, …]`) expand to gigabytes. Every alias resolved, every
+    merged key and every object built counts; past a budget the file is refused."""
+
+    nodes = aliases = merged = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise CannotRun(f"more than {MAX_ALIASES:,} YAML aliases (*name); a LiteLLM "
+                                "config uses a few. Refused before expanding them")
+        return super().compose_node(parent, index)
 
     def construct_object(self, node, deep=False):
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise CannotRun(f"more than {MAX_NODES} YAML nodes (aliases expanding?); "
+            raise CannotRun(f"more than {MAX_NODES:,} YAML nodes (aliases expanding?); "
                             "a LiteLLM config is far smaller")
         return super().construct_object(node, deep)
+
+    def _count_merge(self, n: int) -> None:
+        self.merged += n
+        if self.merged > MAX_MERGED:
+            raise CannotRun(f"YAML merge keys (<<) expand to more than {MAX_MERGED:,} "
+                            "entries; a LiteLLM config has far fewer. Refused before "
+                            "expanding them")
+
+    def flatten_mapping(self, node):
+        # PyYAML's flatten_mapping, with each merge counted before its list is built.
+        merge = []
+        index = 0
+        while index < len(node.value):
+            key_node, value_node = node.value[index]
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                del node.value[index]
+                subs = (value_node.value if isinstance(value_node, yaml.SequenceNode)
+                        else [value_node])
+                parts = []
+                for sub in subs:
+                    if not isinstance(sub, yaml.MappingNode):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark,
+                            f"expected a mapping for merging, but found {sub.id}",
+                            sub.start_mark)
+                    self.flatten_mapping(sub)
+                    self._count_merge(len(sub.value))
+                    parts.append(sub.value)
+                for part in reversed(parts):
+                    merge.extend(part)
+            elif key_node.tag == "tag:yaml.org,2002:value":
+                key_node.tag = "tag:yaml.org,2002:str"
+                index += 1
+            else:
+                index += 1
+        if merge:
+            node.value = merge + node.value
 
 
 def _map(loader, node):
     data = LineDict()
     data.line = node.start_mark.line + 1
     data.key_lines = {}
+    data.duplicates = []
     yield data
+    # Keys written in this mapping (not copied in by a merge key): a second one is a duplicate.
+    explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+    written = set()
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        try:
-            data[key] = loader.construct_object(value_node, deep=True)
-        except TypeError:  # an unhashable key, e.g. a list used as a key
+        if not _hashable(key):  # a list used as a key
             key = printable(key)
-            data[key] = loader.construct_object(value_node, deep=True)
-        data.key_lines.setdefault(key, key_node.start_mark.line + 1)
+        if id(key_node) in explicit:
+            if key in written:
+                data.duplicates.append((key, key_node.start_mark.line + 1))
+            written.add(key)
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines[key] = key_node.start_mark.line + 1  # the last one wins, as its value
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _seq(loader, node):
@@ -90,26 +165,22 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
 
 def load(path: Path):
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise CannotRun(f"{path} is not a file")
-        if size > MAX_BYTES:
-            raise CannotRun(f"{path} is {size / 1e6:.1f} MB; a LiteLLM config is a few KB "
-                            f"(limit {MAX_BYTES // 2**20} MiB). Is this the right file?")
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_BYTES, "config")
+    except Unreadable as e:
+        raise CannotRun(str(e)) from None
     except OSError as e:
         raise CannotRun(f"cannot read {printable(path, 200)}: {e.strerror or e}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise CannotRun(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+        raise CannotRun(f"{printable(path, 200)}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
                         "save the file as UTF-8") from None
     loader = _Loader(text)
     try:
         return loader.get_single_data()
     except RecursionError:
-        raise CannotRun(f"{path}: nested too deeply to read; a LiteLLM config is a few "
+        raise CannotRun(f"{printable(path, 200)}: nested too deeply to read; a LiteLLM config is a few "
                         "levels deep") from None
     finally:
         loader.dispose()
@@ -154,7 +225,9 @@ class Checker:
                      "start the file with `model_list:` and the other sections as keys",
                      getattr(c, "line", 1))
             return self.findings
-        self.models()
+        self.structure()
+        if not (INCLUDE in c and "model_list" not in c):
+            self.models()  # with include: and no model_list here, the models are elsewhere
         for section in ("general_settings", "litellm_settings", "router_settings"):
             self.section_keys(section)
         self.master_key()
@@ -170,9 +243,45 @@ class Checker:
         lines = getattr(mapping, "key_lines", {})
         return lines.get(key, getattr(mapping, "line", None))
 
+    def model_entries(self) -> list:
+        models = self.config.get("model_list")
+        return models if isinstance(models, list) else []
+
     def section(self, name):
         value = self.config.get(name)
         return value if isinstance(value, dict) else {}
+
+    # the file's shape: duplicates, misspelt sections, include ------------------------------
+    def structure(self):
+        c = self.config
+        for key, line in getattr(c, "duplicates", []):
+            self.add("error", "duplicate-section",
+                     f"{printable(key)} is written twice; YAML (PyYAML, which LiteLLM uses) "
+                     "keeps only the last one and drops the first without a word",
+                     f"merge the two {printable(key)} blocks into one", line)
+        for section in SECTIONS:
+            holder = c.get(section)
+            for key, line in getattr(holder, "duplicates", []):
+                self.add("error", "duplicate-key",
+                         f"{section}.{printable(key)} is written twice; the last value wins",
+                         "keep one of them", line)
+        for key in c:
+            if key in TOP_LEVEL or not isinstance(key, str):
+                continue
+            close = _close(key, set(TOP_LEVEL), cutoff=0.75)
+            if close:
+                self.add("error", "section-misspelt",
+                         f"{printable(key)} is not a section LiteLLM reads; it ignores the "
+                         f"whole block" + (" (master_key in it is not read)"
+                                           if close == "general_settings" else ""),
+                         f"rename it to {close}", self.line_of(c, key))
+        if INCLUDE in c:
+            self.add("warning", "include-not-followed",
+                     f"include: LiteLLM {self.schema['litellm_version']} reads the listed "
+                     "files into this config at start; this check does not follow them, so "
+                     "what they hold is not checked here",
+                     "run gateway-assistant validate on each included file too",
+                     self.line_of(c, INCLUDE))
 
     # model_list ---------------------------------------------------------------------------
     def models(self):
@@ -347,7 +456,7 @@ class Checker:
 
     # fallbacks ----------------------------------------------------------------------------
     def fallbacks(self):
-        groups = {e.get("model_name") for e in self.config.get("model_list") or []
+        groups = {e.get("model_name") for e in self.model_entries()
                   if isinstance(e, dict)}
         edges: dict[str, list[tuple[str, int]]] = {}
         for section in ("litellm_settings", "router_settings"):
@@ -374,13 +483,14 @@ class Checker:
                             edges.setdefault(str(src), []).extend(
                                 (str(t), line) for t in targets)
         for cycle, line in _cycles(edges):
-            self.add("error", "fallback-cycle", "fallback cycle: " + " → ".join(cycle) +
+            self.add("error", "fallback-cycle", "fallback cycle: " +
+                     " → ".join(printable(n, 60) for n in cycle) +
                      " (LiteLLM accepts it without a warning)",
                      "remove one of the fallbacks so no group falls back to itself", line)
 
     # Claude Code ----------------------------------------------------------------------------
     def claude_code_models(self):
-        names = [e.get("model_name") for e in self.config.get("model_list") or []
+        names = [e.get("model_name") for e in self.model_entries()
                  if isinstance(e, dict) and isinstance(e.get("model_name"), str)]
         if not names:
             return
@@ -422,25 +532,76 @@ def _serves(name: str, model: str, bedrock: bool) -> bool:
 
 
 def _cycles(edges: dict[str, list[tuple[str, int]]]):
-    """Each elementary cycle once, found by depth-first search from its smallest member."""
-    seen = set()
-    for start in sorted(edges):
-        stack = [(start, [start], None)]
-        while stack:
-            node, path, first_line = stack.pop()
-            for target, line in edges.get(node, []):
-                line0 = first_line if first_line is not None else line
-                if target == start:
-                    key = frozenset(path)
-                    if key not in seen:
-                        seen.add(key)
-                        yield [*path, start], line0
-                elif target not in path and target > start and len(path) < 50:
-                    stack.append((target, [*path, target], line0))
+    """One cycle per strongly connected component (Tarjan's algorithm, iterative), so the
+    work is linear in the fallback graph: a dozen groups each falling back to all others
+    has millions of elementary cycles, and one per tangle is what a reader can act on."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges.get(node, [])
+            if i < len(targets):
+                work.append((node, i + 1))
+                target = targets[i][0]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                components.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    for component in components:
+        start = min(component)
+        if len(component) == 1 and all(t != start for t, _ in edges.get(start, [])):
+            continue
+        yield _one_cycle(edges, component, start)
 
 
-def _close(word: str, known: set[str]) -> str | None:
+def _one_cycle(edges, component, start):
+    """A shortest path back to `start` inside its component (breadth first), and the line of
+    its first fallback rule."""
+    back = {start: None}
+    queue = [start]
+    for node in queue:
+        for target, line in edges.get(node, []):
+            if target == start:
+                path = [node]
+                while back[path[-1]] is not None:
+                    path.append(back[path[-1]][0])
+                path.reverse()
+                first = back[path[1]][1] if len(path) > 1 else line
+                return [*path, start], first
+            if target in component and target not in back:
+                back[target] = (node, line)
+                queue.append(target)
+    return [start, start], None
+
+
+def _close(word: str, known: set[str], cutoff: float = 0.8) -> str | None:
     import difflib
 
-    match = difflib.get_close_matches(word, known, n=1, cutoff=0.8)
+    if len(word) > 100:  # not a misspelling; and difflib's cost grows with the length
+        return None
+    match = difflib.get_close_matches(word, known, n=1, cutoff=cutoff)
     return match[0] if match else None

@@ -45,7 +45,7 @@ def test_installed_command_runs_on_python(version, tmp_path):
     result = run("doctor", "--format", "json", env={"ANTHROPIC_BASE_URL": "http://localhost:4000"})
     assert result.returncode == 1 and "base-url-without-token" in result.stdout, result.stderr
     result = run("probe", "http://127.0.0.1:9", "--token", "x")
-    assert result.returncode == 2 and "cannot reach" in result.stderr, result.stderr
+    assert result.returncode == 3 and "cannot reach" in result.stderr, result.stderr
     # recommend prints the snippets the wheel carries: the site's own bytes
     result = run("recommend", "--answers", str(snippet("gateway-assistant/08-answers.yaml")),
                  "--format", "json")

@@ -106,7 +106,7 @@ def test_probe_fails_with_the_reason(defect, criterion, reason, gateway):
 
 
 def test_probe_cannot_run_without_a_gateway(capsys):
-    assert main(["probe", "http://127.0.0.1:9", "--token", "x"]) == 2
+    assert main(["probe", "http://127.0.0.1:9", "--token", "x"]) == 3
     assert "cannot reach" in capsys.readouterr().err
 
 
