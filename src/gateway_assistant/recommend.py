@@ -558,18 +558,19 @@ def write_bundle(ans: Answer, directory: str) -> list[Written]:
     for p in (*ans.configuration, *ans.verification):
         name = p.save_as or p.snippet.rsplit("/", 1)[-1]
         target = where / name
-        if target.resolve().parent != root:
-            raise Unreadable(f"--write-bundle: {printable(target, 200)} would be outside "
-                             f"{printable(directory, 200)}; nothing more written")
         replaced = False
         try:
             st = os.lstat(target)
             if not stat.S_ISREG(st.st_mode):
-                raise Unreadable(f"--write-bundle: {printable(target, 200)} exists and is "
-                                 "not a regular file (a symlink?); not written")
+                kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+                raise Unreadable(f"--write-bundle: {printable(target, 200)} is {kind}; "
+                                 "not written through it")
             replaced = True
         except FileNotFoundError:
             pass
+        if target.resolve().parent != root:
+            raise Unreadable(f"--write-bundle: {printable(target, 200)} would be outside "
+                             f"{printable(directory, 200)}; nothing more written")
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(target, flags, 0o644)

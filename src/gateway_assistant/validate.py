@@ -174,14 +174,14 @@ def load(path: Path):
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise CannotRun(f"{printable(path, 200)}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); "
-                        "save the file as UTF-8") from None
+        raise CannotRun(f"{printable(path, 200)}:{line}: not UTF-8 text "
+                        f"(byte 0x{raw[e.start]:02x}); save the file as UTF-8") from None
     loader = _Loader(text)
     try:
         return loader.get_single_data()
     except RecursionError:
-        raise CannotRun(f"{printable(path, 200)}: nested too deeply to read; a LiteLLM config is a few "
-                        "levels deep") from None
+        raise CannotRun(f"{printable(path, 200)}: nested too deeply to read; a LiteLLM "
+                        "config is a few levels deep") from None
     finally:
         loader.dispose()
 
