@@ -70,6 +70,7 @@ llms_txt_summary = ("Guides for running Claude Code through an LLM gateway (Lite
 # or DOCS_SOURCE_REPOSITORY; without either the link is left out rather than pointing nowhere.
 _repo = (os.environ.get("DOCS_SOURCE_REPOSITORY")
          or os.environ.get("READTHEDOCS_GIT_CLONE_URL", "").removesuffix(".git"))
+proof_source_repository = _repo  # the evidence page links each test's source at the built commit
 html_theme_options = {
     "top_of_page_buttons": ["view", "edit"],
     **({"source_repository": _repo.rstrip("/") + "/",
