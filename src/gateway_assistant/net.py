@@ -182,7 +182,7 @@ def reason(e: BaseException) -> str:
         return f"the answer is not valid HTTP ({type(inner).__name__})"
     if isinstance(inner, socket.timeout) or isinstance(e, socket.timeout):
         return "no answer within the timeout"
-    text = str(getattr(inner, "strerror", None) or inner)
+    text = str(inner)
     return redact_url(text)[:200]
 
 
