@@ -307,8 +307,8 @@ def render_md(r: dict) -> str:
               "5-second worker health check, workers still loading LiteLLM on this busy "
               "machine were killed and restarted without end.", "",
               "*Machine busy* is the share of all cores in use during the load, *others* "
-              "the part of it neither the gateway nor the benchmark's own client and provider "
-              "stand-in used. Memory is the sum of the gateway's processes' resident memory "
+              "the part of it neither the gateway nor the benchmark's own client and local fake "
+              "provider used. Memory is the sum of the gateway's processes' resident memory "
               "(pages several workers share count once per process)."]
     if notes:
         lines += [""] + notes
