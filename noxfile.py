@@ -126,8 +126,22 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
                "GATEWAY_BACKEND": backend, **env}
     narrowed = any(a.startswith(("-k", "-m")) or Path(a.split("::")[0]).exists()
                    for a in session.posargs)
+    # Pages given (docs/…/page.md): prove those pages alone, guards included.
+    from tests.harness import page_scope
+    pages = [d for a in session.posargs if (d := page_scope.docname(a))]
     failed: dict[str, int] = {}
     try:
+        if pages:
+            chosen = page_scope.selection(pages, BUILD)
+            session.log(f"proving {', '.join(pages)}: {len(chosen)} test paths")
+            session.run("python", "-m", "pytest", "-m", "not guard", *chosen, env=run_env)
+            timings["tests (the pages')"] = time.monotonic() - t
+            t = time.monotonic()
+            session.run("python", "-m", "pytest", "-m", "guard", "tests/test_coverage_guard.py",
+                        "tests/test_claims_guard.py",
+                        env={**run_env, page_scope.PAGES_ENV: ",".join(pages)})
+            timings["guards (the pages')"] = time.monotonic() - t
+            return
         if narrowed or backend != "process":
             session.run("python", "-m", "pytest", "-m", "not guard", *session.posargs,
                         env=run_env)

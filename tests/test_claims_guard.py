@@ -4,10 +4,11 @@ passed in this same run (possibly in another pytest process, through GATEWAY_DOC
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from tests.harness import records
+from tests.harness import page_scope, records
 
 
 def unproven_claims(claims: list[dict], **run) -> list[str]:
@@ -19,7 +20,8 @@ def unproven_claims(claims: list[dict], **run) -> list[str]:
 
 @pytest.mark.guard
 def test_every_claim_names_a_test_that_passed(site_build):
-    claims = json.loads((site_build / "claims.json").read_text())
+    claims = page_scope.judged(json.loads((site_build / "claims.json").read_text()),
+                               os.environ.get(page_scope.PAGES_ENV))
     assert claims, "the built site names no proofs: is the proof_role extension on?"
     unproven = unproven_claims(claims)
     assert not unproven, "claims on the site whose proof did not pass:\n" + "\n".join(unproven)

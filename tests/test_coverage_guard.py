@@ -6,15 +6,17 @@ snippets that ran. The judgement itself is tests/harness/coverage.py."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from tests.harness import coverage
+from tests.harness import coverage, page_scope
 
 
 @pytest.mark.guard
 def test_every_code_block_on_the_site_is_proven(site_build):
-    manifest = json.loads((site_build / "code-blocks.json").read_text())
+    manifest = page_scope.judged(json.loads((site_build / "code-blocks.json").read_text()),
+                                 os.environ.get(page_scope.PAGES_ENV))
     assert any(e.get("kind", "block") == "block" for e in manifest), \
         "the built site lists no code blocks: is the manifest extension on?"
     uncovered = coverage.judge(manifest)

@@ -1,0 +1,72 @@
+"""Prove one page (or a few) in minutes: `nox -s verify-docs -- docs/how-to/routing.md`.
+
+From the built site's manifests it finds what the page shows and claims: the snippets and
+recorded outputs it includes (code-blocks.json) and the tests its check marks name
+(claims.json). The tests to run are the modules that use those files by name and the tests
+the marks name; the page's own source is collected too (its inline blocks, checked by
+Sybil). The coverage and claims guards then judge that page alone (GATEWAY_DOCS_PAGES)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.harness.project import ROOT
+
+PAGES_ENV = "GATEWAY_DOCS_PAGES"  # docnames, comma-separated: the guards judge these only
+DOCS = ROOT / "docs"
+TESTS = ROOT / "tests"
+
+
+def docname(arg: str) -> str | None:
+    """`docs/how-to/routing.md` (or an absolute path to it) -> `how-to/routing`."""
+    path = Path(arg).resolve()
+    if path.suffix != ".md" or not path.is_file() or DOCS not in path.parents:
+        return None
+    return path.relative_to(DOCS).with_suffix("").as_posix()
+
+
+def _modules() -> dict[Path, str]:
+    return {p: p.read_text() for p in sorted(TESTS.rglob("test_*.py"))}
+
+
+def _name_of(included: str) -> str | None:
+    """What a test uses to name an included file: `guide/NN-x.sh` or `guide/capture.txt`."""
+    path = Path(included).resolve()
+    for top in (ROOT / "snippets", DOCS / "_captured"):
+        if top in path.parents:
+            return path.relative_to(top).as_posix()
+    return None
+
+
+def selection(pages: list[str], build: Path) -> list[str]:
+    """pytest arguments: the modules that use what the pages include, the tests their marks
+    name, and the pages' sources."""
+    blocks = json.loads((build / "code-blocks.json").read_text())
+    claims = json.loads((build / "claims.json").read_text())
+    modules = _modules()
+    chosen: set[str] = set()
+    names = {n for e in blocks if e["page"] in pages and e.get("included_from")
+             if (n := _name_of(e["included_from"]))}
+    for path, text in modules.items():
+        if any(f'"{n}"' in text or f"'{n}'" in text for n in names):
+            chosen.add(path.relative_to(ROOT).as_posix())
+    for target in {c["test"] for c in claims if c["page"] in pages}:
+        where, _, name = target.rpartition("::")
+        for path, text in modules.items():
+            rel = path.relative_to(ROOT).as_posix()
+            if (not where or rel == where) and re.search(rf"^\s*def {name}\(", text, re.M):
+                chosen.add(f"{rel}::{name}")
+    whole = {c for c in chosen if "::" not in c}
+    chosen = {c for c in chosen if c.split("::")[0] not in whole or "::" not in c}
+    sources = [f"docs/{p}.md" for p in pages]
+    return sorted(chosen) + sources
+
+
+def judged(entries: list[dict], pages: str | None) -> list[dict]:
+    """The guards' entries for the pages a page-scoped run proves (all without one)."""
+    if not pages:
+        return entries
+    wanted = set(pages.split(","))
+    return [e for e in entries if e["page"] in wanted]
