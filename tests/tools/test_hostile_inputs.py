@@ -64,12 +64,13 @@ def one_line(err: str) -> bool:
 
 # -- small inputs, huge cost -----------------------------------------------------------------
 
-def merge_bomb(levels=9, width=9) -> str:
-    """A few hundred bytes of merge keys: each level merges the previous one `width` times."""
-    lines = ["l0: &l0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9}"]
+def merge_bomb(levels=8, width=9) -> str:
+    """434 bytes of nested merge keys: each level merges the one inside it `width` times, all
+    flattened before any value is built (1 GB with PyYAML's own loader)."""
+    text = "&m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9}"
     for i in range(1, levels):
-        lines.append(f"l{i}: &l{i} {{<<: [{', '.join([f'*l{i - 1}'] * width)}]}}")
-    return "\n".join(lines) + "\n"
+        text = f"&m{i} {{<<: [{text}{f', *m{i - 1}' * (width - 1)}]}}"
+    return "x: {<<: [" + text + "]}\n"
 
 
 def alias_bomb(levels=9, width=9) -> str:
