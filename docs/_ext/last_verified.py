@@ -84,21 +84,21 @@ def state(root: Path = ROOT) -> tuple[str, dict | None]:
 def sentence(kind: str, record: dict | None, versions: dict, how: str) -> str:
     def against(v):
         return " and ".join(f"{n} {html.escape(str(x))}" for n, x in v.items())
-    link = f'<a href="{how}">this site\'s tests</a>'
+    link = f'<a href="{how}">how this site is tested</a>'
     if kind == "verified":
         day = html.escape(record["date"])
         return (f'Verified on <time class="verified-on" datetime="{day}">{day}</time> against '
-                f'{against(record["versions"])}: {record["tests_passed"]} tests of {link} '
-                "passed on exactly these pages, snippets and tests.")
+                f'{against(record["versions"])}: {record["tests_passed"]} tests passed on exactly '
+                f"these pages, snippets and configurations ({link}).")
     if kind == "changed":
         day = html.escape(record["date"])
         pinned = ("" if record["versions"] == versions
                   else f"; these pages pin {against(versions)}")
         return (f'Changed since the proof run of <time class="verified-on" datetime="{day}">'
                 f'{day}</time> (against {against(record["versions"])}{pinned}): this build\'s '
-                f"pages, snippets or tests differ from what that run of {link} verified.")
-    return (f"Not verified: no run of {link} is recorded for this build (pinned to "
-            f"{against(versions)}).")
+                f"pages, snippets or tests differ from what that run verified ({link}).")
+    return (f"Not verified: no passing run of the proof is recorded for this build (pinned to "
+            f"{against(versions)}; {link}).")
 
 
 def add_line(app, pagename, templatename, context, doctree):
