@@ -16,6 +16,8 @@ the shared fixtures, which the serial tests reset under it.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import threading
 import time
@@ -40,9 +42,10 @@ class _Run:
 
     def _main(self):
         started = time.monotonic()
+        workdir = Path(tempfile.mkdtemp(prefix=f"bg-{self.scenario.__name__}-"))
+        atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # results may point in
         try:
-            self.result = self.scenario(Path(tempfile.mkdtemp(
-                prefix=f"bg-{self.scenario.__name__}-")))
+            self.result = self.scenario(workdir)
         except BaseException as e:  # handed to the joining test
             self.error = e
         finally:
