@@ -185,6 +185,8 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
         from tests.harness import starts
         try:
             session.log(starts.report(records))
+            if not session.posargs:  # the map a page-scoped run selects its tests from
+                page_scope.save_map(Path(records))
         except (OSError, ValueError) as e:  # a line torn by a killed process: still finish
             session.warn(f"component starts: no report ({e})")
         shutil.rmtree(records, ignore_errors=True)

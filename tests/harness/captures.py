@@ -9,7 +9,7 @@ import os
 import re
 
 from .project import CAPTURED
-from .records import RunRecord
+from .records import RunRecord, used
 
 CHECKED = RunRecord("checked-captures")
 
@@ -36,6 +36,7 @@ def check(name: str, observed: str, figures: str | None = None) -> None:
     for measured numbers that differ per run (failures under a kill, seconds); the file keeps
     the recorded run's figures and every run must match it everywhere else."""
     CHECKED.add(name)
+    used(name)
     path = CAPTURED / name
     text = normalise(observed)
     if os.environ.get("UPDATE_CAPTURES") == "1":

@@ -2,9 +2,11 @@
 
 From the built site's manifests it finds what the page shows and claims: the snippets and
 recorded outputs it includes (code-blocks.json) and the tests its check marks name
-(claims.json). The tests to run are the modules that use those files by name and the tests
-the marks name; the page's own source is collected too (its inline blocks, checked by
-Sybil). The coverage and claims guards then judge that page alone (GATEWAY_DOCS_PAGES)."""
+(claims.json). The tests to run are the ones that ran those snippets or checked those
+outputs in the last whole run (its map, saved in the cache by `save_map`), else the modules
+that use them by name, and the tests the marks name; the page's own source is collected too
+(its inline blocks, checked by Sybil). The coverage and claims guards then judge that page
+alone (GATEWAY_DOCS_PAGES)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,34 @@ import json
 import re
 from pathlib import Path
 
-from tests.harness.project import ROOT
+from tests.harness import records
+from tests.harness.project import CACHE, ROOT
 
 PAGES_ENV = "GATEWAY_DOCS_PAGES"  # docnames, comma-separated: the guards judge these only
 DOCS = ROOT / "docs"
 TESTS = ROOT / "tests"
+MAP = CACHE / "used-by.json"  # snippet or capture name -> the tests that used it, last run
+
+
+def save_map(run_records: Path) -> int:
+    """After a whole run: which tests ran each snippet and checked each capture."""
+    by_name: dict[str, set[str]] = {}
+    for name, test in records.USED_BY.all(run_records):
+        by_name.setdefault(name, set()).add(test)
+    if by_name:
+        MAP.parent.mkdir(parents=True, exist_ok=True)
+        tmp = MAP.with_suffix(".tmp")
+        tmp.write_text(json.dumps({n: sorted(t) for n, t in sorted(by_name.items())}, indent=0))
+        tmp.replace(MAP)
+    return len(by_name)
+
+
+def _still_there(nodeid: str, modules: dict[Path, str]) -> bool:
+    """A node id from the saved map whose test function still exists (the map may be old)."""
+    path, _, rest = nodeid.partition("::")
+    name = re.sub(r"\[.*\]$", "", rest.rsplit("::", 1)[-1])
+    text = modules.get(ROOT / path)
+    return bool(name) and text is not None and bool(re.search(rf"^\s*def {name}\(", text, re.M))
 
 
 def docname(arg: str) -> str | None:
@@ -41,16 +66,23 @@ def _name_of(included: str) -> str | None:
 
 
 def selection(pages: list[str], build: Path) -> list[str]:
-    """pytest arguments: the modules that use what the pages include, the tests their marks
-    name, and the pages' sources."""
+    """pytest arguments: the tests that used what the pages include (else the modules naming
+    it), the tests their marks name, and the pages' sources."""
     blocks = json.loads((build / "code-blocks.json").read_text())
     claims = json.loads((build / "claims.json").read_text())
     modules = _modules()
+    used_by = json.loads(MAP.read_text()) if MAP.is_file() else {}
     chosen: set[str] = set()
     names = {n for e in blocks if e["page"] in pages and e.get("included_from")
              if (n := _name_of(e["included_from"]))}
+    unmapped = set()
+    for n in names:
+        tests = [t for t in used_by.get(n, []) if _still_there(t, modules)]
+        chosen.update(tests)
+        if not tests:
+            unmapped.add(n)
     for path, text in modules.items():
-        if any(f'"{n}"' in text or f"'{n}'" in text for n in names):
+        if any(f'"{n}"' in text or f"'{n}'" in text for n in unmapped):
             chosen.add(path.relative_to(ROOT).as_posix())
     for target in {c["test"] for c in claims if c["page"] in pages}:
         where, _, name = target.rpartition("::")

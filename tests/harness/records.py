@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 RECORDS_ENV = "GATEWAY_DOCS_RECORDS"
@@ -69,6 +70,17 @@ class RunRecord:
 COLLECTED = RunRecord("collected")  # node ids
 PASSED = RunRecord("passed")
 FAILED_OR_SKIPPED = RunRecord("failed-or-skipped")
+# (snippet or capture name, the test that ran or checked it): a page-scoped run reruns
+# exactly those tests (page_scope.py), from the last whole run's map.
+USED_BY = RunRecord("used-by")
+
+
+def used(name: str) -> None:
+    """Note the test now running as a user of this snippet or capture. A background scenario's
+    thread is not that test, so only the main thread notes."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "")
+    if test and threading.current_thread() is threading.main_thread():
+        USED_BY.add((name, test.rsplit(" (", 1)[0]))
 
 
 def record(report) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .project import SNIPPETS
-from .records import RunRecord
+from .records import RunRecord, used
 
 EXERCISED = RunRecord("exercised")
 
@@ -27,6 +27,7 @@ def ran(*rels: str) -> None:
     for rel in rels:
         snippet(rel)
         EXERCISED.add(rel)
+        used(rel)
 
 
 def all_snippets() -> set[str]:

@@ -1,0 +1,49 @@
+"""A page-scoped run reruns exactly the tests that used what the page shows, from the last
+whole run's map, and falls back to the modules that name a file the map does not know."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from tests.harness import page_scope, records
+from tests.harness.project import ROOT
+
+SNIPPET = ROOT / "snippets/routing/01-multi-region.yaml"
+UNMAPPED = ROOT / "snippets/routing/02-least-busy.yaml"
+
+
+def _build(tmp_path, *included):
+    (tmp_path / "code-blocks.json").write_text(json.dumps(
+        [{"page": "how-to/routing", "included_from": str(p)} for p in included]))
+    (tmp_path / "claims.json").write_text("[]")
+    return tmp_path
+
+
+def test_the_map_picks_the_tests_that_used_the_snippet(tmp_path, monkeypatch):
+    used = ("tests/guides/test_routing.py::test_pinned_litellm_loads_each_routing_config"
+            "[routing/01-multi-region.yaml]")
+    gone = "tests/guides/test_routing.py::test_no_longer_exists"
+    monkeypatch.setattr(page_scope, "MAP", tmp_path / "used-by.json")
+    page_scope.MAP.write_text(json.dumps({"routing/01-multi-region.yaml": [used, gone]}))
+    chosen = page_scope.selection(["how-to/routing"], _build(tmp_path, SNIPPET))
+    assert chosen == [used, "docs/how-to/routing.md"]
+
+
+def test_what_the_map_does_not_know_runs_its_whole_module(tmp_path, monkeypatch):
+    monkeypatch.setattr(page_scope, "MAP", tmp_path / "absent.json")
+    chosen = page_scope.selection(["how-to/routing"], _build(tmp_path, UNMAPPED))
+    assert "tests/guides/test_routing.py" in chosen
+
+
+def test_only_the_running_test_is_noted_as_a_user(tmp_path, monkeypatch):
+    monkeypatch.setenv(records.RECORDS_ENV, str(tmp_path))
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/test_x.py::test_a[p (1)] (call)")
+    records.used("routing/01-multi-region.yaml")
+    other = threading.Thread(target=records.used, args=("routing/02-least-busy.yaml",))
+    other.start()
+    other.join()
+    assert records.USED_BY.all(tmp_path) == {
+        ("routing/01-multi-region.yaml", "tests/test_x.py::test_a[p (1)]")}
+    monkeypatch.setattr(page_scope, "MAP", tmp_path / "used-by.json")
+    assert page_scope.save_map(tmp_path) == 1
