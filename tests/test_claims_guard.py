@@ -1,5 +1,7 @@
 """Claims name their proof: every `{proof}` on the site names a test that was collected and
-passed in this same run (possibly in another pytest process, through GATEWAY_DOCS_RECORDS)."""
+passed in this same run (possibly in another pytest process, through GATEWAY_DOCS_RECORDS),
+and a mark that names the observable its sentence rests on (`{proof}`test_x "x-api-key"`)
+names a test whose own asserts or checked captures contain it (harness/observables.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,18 @@ import os
 
 import pytest
 
-from tests.harness import page_scope, records
+from tests.harness import observables, page_scope, records
+from tests.harness.project import ROOT
 
 
-def unproven_claims(claims: list[dict], **run) -> list[str]:
-    """`docs/page.md:line: why` for every claim whose test did not pass; `run` may give
-    collected/passed/failed (the plant tests do), else the run's own records."""
-    return [f"docs/{c['page']}.md:{c['line']}: {why}"
-            for c in claims if (why := records.why_not_proven(c["test"], **run))]
+def unproven_claims(claims: list[dict], root=ROOT, **run) -> list[str]:
+    """`docs/page.md:line: why` for every claim whose test did not pass or does not check
+    the claim's observable; `run` may give collected/passed/failed and `root` the tree the
+    tests are in (the plant tests do), else the run's own records and this repository."""
+    return [f"docs/{c['page']}.md:{c['line']}: {why}" for c in claims
+            if (why := records.why_not_proven(c["test"], **run)
+                or (c.get("observable") and
+                    observables.why_not_checked(c["test"], c["observable"], root)))]
 
 
 @pytest.mark.guard

@@ -145,7 +145,33 @@ ANTHROPIC_BASE_URL=http://localhost:4000
     "missing-proof": ("""
 The gateway answers {proof}`test_no_such_test_anywhere`.
 """, "no test named test_no_such_test_anywhere was collected"),
+    # A weakened test: its assert on the header is gone, its docstring still names it.
+    "unchecked-observable": ("""
+Claude Code sends no `x-api-key` to the gateway {proof}`test_that_passed "x-api-key"`.
+""", "test_that_passed does not check 'x-api-key'"),
+    "observable-of-another-test": ("""
+It asks first {proof}`tests/test_x.py::test_other "HEAD /api/hello"`.
+""", "tests/test_x.py::test_other does not check 'HEAD /api/hello'"),
 }
+
+# The planted site's tests: what test_that_passed asserts decides the observable plants.
+PLANTED_TESTS = '''
+from tests.harness import captures
+
+PROMPT = "Reply with the word pong"
+
+
+def test_that_passed(door, out):
+    """Claude Code sends HEAD /api/hello first and no x-api-key to the gateway."""
+    print("x-api-key")
+    assert door.lines()[0] == "HEAD /api/hello"
+    assert PROMPT in out
+    captures.check("quickstart/first-request.console", out)
+
+
+def test_other(door):
+    assert door.lines()
+'''
 
 CLEAN = f"""
 Whole snippets that ran, a capture that was checked, a command that is a line of a snippet
@@ -167,7 +193,10 @@ that ran (`{open(SNIPPETS / FIRST_REQUEST).read().strip()}`), the words that sta
 {{"env": {{"ANTHROPIC_BASE_URL": "http://localhost:4000"}}, "model": "sonnet"}}
 ```
 
-It answers {{proof}}`test_that_passed`.
+It answers {{proof}}`test_that_passed`. It asks first
+{{proof}}`test_that_passed "HEAD /api/hello"` (an assert), with the prompt
+{{proof}}`tests/test_x.py::test_that_passed "word pong"` (a constant an assert uses), and
+the command shown {{proof}}`test_that_passed "$ claude -p"` (a capture the test checks).
 """
 
 
@@ -187,6 +216,8 @@ def planted(tmp_path_factory) -> Path:
         (docs / "how-to" / f"plant-{name}.md").write_text(
             f"---\norphan: true\n---\n# Plant {name}\n{textwrap.dedent(text)}")
     (docs / "index.md").write_text("# Plants\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text(PLANTED_TESTS)
     out = root / "html"
     r = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(docs), str(out)],
                        cwd=root, capture_output=True, text=True)
@@ -199,7 +230,8 @@ def judgement(planted) -> dict[str, list[str]]:
     """What the guards say, per planted page: the inline checks Sybil would run (recorded
     as checked when they pass, as in a real run), the coverage judgement with records in
     which only the clean page's snippet ran and its capture was checked, and the claims
-    judgement with only test_that_passed passed."""
+    judgement with only test_that_passed and test_other passed, the planted tests/test_x.py
+    the tests it reads."""
     manifest = json.loads((planted / "code-blocks.json").read_text())
     said: dict[str, list[str]] = {}
     records = coverage.Records(exercised={FIRST_REQUEST},
@@ -218,8 +250,9 @@ def judgement(planted) -> dict[str, list[str]]:
         page = line.split(":", 1)[0].removeprefix("docs/").removesuffix(".md")
         said.setdefault(page, []).append(line)
     claims = json.loads((planted / "claims.json").read_text())
-    for line in unproven_claims(claims, collected={"tests/x.py::test_that_passed"},
-                                passed={"tests/x.py::test_that_passed"}, failed=set()):
+    ran = {"tests/test_x.py::test_that_passed", "tests/test_x.py::test_other"}
+    for line in unproven_claims(claims, root=planted.parent, collected=ran, passed=ran,
+                                failed=set()):
         page = line.split(":", 1)[0].removeprefix("docs/").removesuffix(".md")
         said.setdefault(page, []).append(line)
     return said

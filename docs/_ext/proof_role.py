@@ -1,5 +1,9 @@
 """The `{proof}` role: a sentence that states a behaviour names the test that proves it,
 e.g. ``{proof}`test_first_request``` or ``{proof}`tests/guides/test_quickstart.py::test_x```.
+A mark may name the observable its sentence rests on (a header, a path, a message, a log event),
+in double quotes after the test: ``{proof}`test_first_request "HEAD /api/hello"```; the guard
+then also checks that the test's own asserts or the captures it checks contain that string
+(tests/harness/observables.py).
 
 The reader sees a small check mark, not the test's name: the name is only in the mark's
 title, and the mark leads to the test's entry on the evidence page (explanation/evidence:
@@ -24,15 +28,35 @@ ROLE = re.compile(r"\{proof\}`([^`]+)`")
 MARK = "\u2713"  # ✓
 
 
+def parse(text: str) -> tuple[str, str | None]:
+    """`test_x` or `test_x "observable"` -> (target, observable or None). The observable is
+    everything between the first and the last double quote after the target."""
+    target, _, rest = text.strip().partition(" ")
+    rest = rest.strip()
+    if not rest:
+        return target, None
+    if len(rest) < 3 or rest[0] != '"' or rest[-1] != '"':
+        raise ValueError(f'after the test name a proof mark takes only "an observable" in double '
+                         f"quotes, not {rest!r}")
+    return target, rest[1:-1]
+
+
 def anchor(target: str) -> str:
     return nodes.make_id("proof " + target)
 
 
 def proof_role(name, rawtext, text, lineno, inliner, options=None, content=None):
-    target = text.strip()
+    try:
+        target, observable = parse(text)
+    except ValueError as bad:
+        msg = inliner.reporter.error(str(bad), line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    checks = f', which checks "{observable}"' if observable else ""
     node = nodes.reference(rawtext, "", nodes.inline("", MARK), classes=["proof"],
-                           refuri="#", reftitle=f"Tested: {target} (open the evidence)")
+                           refuri="#", reftitle=f"Tested: {target}{checks} (open the evidence)")
     node["proof_test"] = target
+    if observable:
+        node["proof_observable"] = observable
     node["proof_line"] = lineno
     return [node], []
 
@@ -47,13 +71,19 @@ def resolve(app, doctree, docname):
 
 # --- The evidence page -------------------------------------------------------------------
 
-def cited_targets(docs: Path) -> list[str]:
-    """Every test a page names, read from the sources (pages and the files they include)."""
-    found = set()
+def cited_targets(docs: Path) -> dict[str, set[str]]:
+    """Every test a page names, read from the sources (pages and the files they include),
+    with the observables the marks naming it rest on."""
+    found: dict[str, set[str]] = {}
     for page in docs.rglob("*.md"):
         if "_build" not in page.relative_to(docs).parts:
-            found.update(t.strip() for t in ROLE.findall(page.read_text()))
-    return sorted(found)
+            for text in ROLE.findall(page.read_text()):
+                try:
+                    target, observable = parse(text)
+                except ValueError:  # the role reports it where the page uses it
+                    continue
+                found.setdefault(target, set()).update([observable] if observable else [])
+    return dict(sorted(found.items()))
 
 
 def _functions(tests: Path) -> dict[str, list[tuple[Path, ast.FunctionDef, str]]]:
@@ -77,16 +107,23 @@ def _one_line(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
-def asserts(fn: ast.FunctionDef, source: str) -> list[str]:
-    """What the test asserts: its assert conditions and its asserting calls, in order."""
+def assert_nodes(fn: ast.FunctionDef, source: str) -> list[tuple[int, ast.AST, str]]:
+    """What the test asserts, in order: (line, node, source text) of each assert condition
+    and each asserting call in its own body."""
     found = []
     for node in ast.walk(fn):
         if isinstance(node, ast.Assert):
-            found.append((node.lineno, "assert " + ast.get_source_segment(source, node.test)))
+            found.append((node.lineno, node.test,
+                           "assert " + ast.get_source_segment(source, node.test)))
         elif isinstance(node, ast.Call) and ASSERTING_CALL.match(
                 ast.get_source_segment(source, node.func) or ""):
-            found.append((node.lineno, ast.get_source_segment(source, node)))
-    return [_one_line(text) for _, text in sorted(found)]
+            found.append((node.lineno, node, ast.get_source_segment(source, node)))
+    return sorted(found, key=lambda f: f[0])
+
+
+def asserts(fn: ast.FunctionDef, source: str) -> list[str]:
+    """What the test asserts: its assert conditions and its asserting calls, in order."""
+    return [_one_line(text) for _, _, text in assert_nodes(fn, source)]
 
 
 def _source_base(repository: str) -> str:
@@ -108,7 +145,8 @@ def _code(text: str) -> nodes.literal:
     return node
 
 
-def entry(target: str, found: list, root: Path, source_base: str) -> nodes.container:
+def entry(target: str, found: list, root: Path, source_base: str,
+          observables: set[str] = frozenset()) -> nodes.container:
     box = nodes.container(ids=[anchor(target)], classes=["evidence"])
     box += nodes.paragraph("", "", nodes.strong("", "", _code(target)))
     path, _, name = target.rpartition("::")
@@ -126,11 +164,15 @@ def entry(target: str, found: list, root: Path, source_base: str) -> nodes.conta
         box += where
         if doc := ast.get_docstring(fn):
             box += nodes.paragraph("", doc.split("\n\n")[0].replace("\n", " "))
-        checks = asserts(fn, source)
+        checks = assert_nodes(fn, source)
         if checks:
             items = nodes.bullet_list()
-            for text in checks:
-                items += nodes.list_item("", nodes.paragraph("", "", _code(text)))
+            for _, _, full in checks:
+                # The assert a sentence rests on (its observable is in it) stands out.
+                shown = _code(_one_line(full))
+                if any(o in full for o in observables):
+                    shown = nodes.strong("", "", shown)
+                items += nodes.list_item("", nodes.paragraph("", "", shown))
             box += nodes.paragraph("", "It asserts:")
             box += items
         else:
@@ -151,14 +193,14 @@ class Evidence(Directive):
         base = _source_base(env.config.proof_source_repository)
         # One section per test file, so the page's contents list is a map of the proof.
         sections: dict[str, nodes.section] = {}
-        for target in cited_targets(docs):
+        for target, observables in cited_targets(docs).items():
             found = by_name.get(target.rpartition("::")[2], [])
             path = target.rpartition("::")[0]
             home = path or (found[0][0].relative_to(root).as_posix() if found else "not found")
             if home not in sections:
                 sections[home] = nodes.section("", nodes.title("", home),
                                                ids=[nodes.make_id("file " + home)])
-            sections[home] += entry(target, found, root, base)
+            sections[home] += entry(target, found, root, base, observables)
         return [sections[k] for k in sorted(sections)]
 
 
@@ -170,7 +212,8 @@ def write(app, exception):
         for node in app.env.get_doctree(docname).findall(nodes.reference):
             if "proof_test" in node:
                 claims.append({"page": docname, "line": node.get("proof_line"),
-                               "test": node["proof_test"]})
+                               "test": node["proof_test"],
+                               "observable": node.get("proof_observable")})
     (Path(app.outdir) / "claims.json").write_text(json.dumps(claims, indent=1))
 
 
