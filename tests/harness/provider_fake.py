@@ -228,7 +228,8 @@ class ProviderFake:
                 resp.json(404, {"type": "error", "error": {"type": "not_found_error",
                                                            "message": f"Not found: {split.path}"}})
 
-            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
+            # Every method is recorded: a test about what arrived sees all of it.
+            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve
 
         self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
         self._server.daemon_threads = True
