@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
-from tests.harness import anthropic_wire, captures
+from tests.harness import anthropic_wire, captures, front_door
 from tests.harness.expect import claude_replied
 from tests.harness.provider_fake import serving
 from tests.harness.terminal import Terminal
@@ -230,18 +232,46 @@ def test_answers_to_each_status(gateway, terminal):
          "Claude Code prints (first line)"], rows, "test_answers_to_each_status"))
 
 
+def at_the_door(request) -> str:
+    """One request as it arrived at localhost:4000: method, path and query, and what it
+    carried (a Messages body's model and tools, or that it carried no body)."""
+    body = json.loads(request.body) if request.body else None
+    about = (f" (model {body['model']}, {len(body.get('tools', []))} tools)" if body
+             else " (no body)")
+    return request.method + " " + request.path + about
+
+
 def test_answers_to_redirects(gateway, terminal):
+    """Every request that reaches the door, whatever its method: after a 301 or 302 the
+    follow-up is a GET, which a record of POSTs alone would hide. Each status runs with the
+    harness's one retry and with none, to show which requests are retries."""
+    moved = f"http://localhost:4000{MOVED}/v1/messages?beta=true"
     rows = []
     for status in REDIRECTS:
-        gateway.reset()
-        gateway.fail(status, {}, headers={
-            "Location": f"http://localhost:4000{MOVED}/v1/messages?beta=true"})
-        # Without the startup HEAD, the redirect answers the Messages request itself.
-        result = terminal.run(CONNECT, QUIET, ASK)
-        posts = [route(r) for r in gateway.requests if r.method == "POST"]
-        shown = result.output.strip().splitlines()
-        rows.append([str(status), "<br>".join(cell(p) for p in posts), str(result.code),
-                     cell(shown[0] if shown else "")])
+        runs = {}
+        for retries in ("1", "0"):
+            gateway.reset()
+            gateway.fail(status, {}, headers={"Location": moved})
+            terminal.env["CLAUDE_CODE_MAX_RETRIES"] = retries
+            with front_door.record(4000) as door:
+                # Without the startup HEAD, the redirect answers the Messages request itself.
+                result = terminal.run(CONNECT, QUIET, ASK)
+                settle(gateway)
+            shown = result.output.strip().splitlines()
+            runs[retries] = ([at_the_door(r) for r in door.requests], str(result.code),
+                             cell(shown[0] if shown else ""))
+        sent, code, printed = runs["1"]
+        rows.append([str(status), "<br>".join(cell(s) for s in sent),
+                     "same" if runs["0"] == runs["1"] else "<br>".join(
+                         cell(s) for s in runs["0"][0]) + f" (exit {runs['0'][1]})",
+                     code, printed])
+    # The page says why the GET of a 301/302 fails here: the new address serves the Messages
+    # API on POST only, and answers a GET with 404.
+    gateway.reset()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(moved, timeout=10)
+    assert refused.value.code == 404
     captures.check("protocol/redirects.md", table(
-        ["Gateway answers", "POSTs the gateway receives", "Exit code",
-         "Claude Code prints (first line)"], rows, "test_answers_to_redirects"))
+        ["Gateway answers", "Requests the gateway receives, in order",
+         "With `CLAUDE_CODE_MAX_RETRIES=0`", "Exit code", "Claude Code prints (first line)"],
+        rows, "test_answers_to_redirects"))
