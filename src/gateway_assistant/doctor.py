@@ -151,12 +151,8 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
             "\"Not logged in · Please run /login\"",
             "set ANTHROPIC_AUTH_TOKEN to your gateway key (sent as Authorization: Bearer)",
             "ANTHROPIC_BASE_URL")
-    if value.get("ANTHROPIC_AUTH_TOKEN") and value.get("ANTHROPIC_API_KEY"):
-        add("warning", "both-tokens",
-            "both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY are set: Claude Code sends both "
-            "(Authorization: Bearer and x-api-key)",
-            "keep only the one your gateway expects (usually ANTHROPIC_AUTH_TOKEN)",
-            "ANTHROPIC_API_KEY")
+    if found := key_beside_token(eff):
+        out.append(found)
     for switch in claude_code.SWITCHES:
         raw = value.get(switch)
         if raw is None:
@@ -199,6 +195,36 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
                         f"move {key} to .claude/settings.local.json (keep it out of git) and "
                         "rotate the key if it was pushed", str(where)))
     return out
+
+
+def key_beside_token(eff: dict) -> Finding | None:
+    """A provider key (ANTHROPIC_API_KEY) set beside a gateway token (ANTHROPIC_AUTH_TOKEN or
+    apiKeyHelper). Claude Code then sends both on every request (measured with the real CLI in
+    tests/tools/test_doctor.py): the token as Authorization: Bearer (ANTHROPIC_AUTH_TOKEN before
+    the helper's output), ANTHROPIC_API_KEY as x-api-key. Names places, never values."""
+    if not eff.get("ANTHROPIC_API_KEY", ("", ""))[0]:
+        return None  # unset, or set to "" (which hides a value set further down)
+    token = next((k for k in ("ANTHROPIC_AUTH_TOKEN", "apiKeyHelper") if eff.get(k, ("",))[0]),
+                 None)
+    if token is None:
+        return None
+    key_source, token_source = eff["ANTHROPIC_API_KEY"][1], eff[token][1]
+    bearer = "ANTHROPIC_AUTH_TOKEN" if token == "ANTHROPIC_AUTH_TOKEN" else \
+        "the output of apiKeyHelper"
+    if key_source != "shell environment":
+        fix = f"remove ANTHROPIC_API_KEY from the {key_source} file"
+    elif token_source == "shell environment":
+        fix = "unset ANTHROPIC_API_KEY in this shell and remove its export from your shell profile"
+    else:
+        fix = ("add \"ANTHROPIC_API_KEY\": \"\" to the env of the settings file that sets the "
+               f"gateway ({token_source}), or unset ANTHROPIC_API_KEY in the shell and remove "
+               "its export from your shell profile")
+    return Finding("warning", "both-tokens",
+                   f"ANTHROPIC_API_KEY is set beside {token} ({token_source}): "
+                   f"Claude Code sends both on every request, {bearer} as Authorization: "
+                   "Bearer and ANTHROPIC_API_KEY as x-api-key; if ANTHROPIC_API_KEY holds your "
+                   "own Anthropic key, the gateway receives it",
+                   fix, key_source)
 
 
 def _no_proxy_match(host: str, port: int, no_proxy: str) -> bool:

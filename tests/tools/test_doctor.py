@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
+from pathlib import Path
 
 import pytest
 
 from gateway_assistant import claude_code
+from gateway_assistant import doctor as doctor_module
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
-from tests.harness import anthropic_wire, isolation
+from tests.harness import anthropic_wire, front_door, isolation
 from tests.harness.provider_fake import serving
 
 LAYERS = ("managed", "flag", "local", "project", "user", "shell")
@@ -211,16 +214,72 @@ def test_switch_values_as_the_real_cli_reads_them(switch, value, on, fake, termi
         or switch in ("CLAUDE_CODE_SKIP_BEDROCK_AUTH", "CLAUDE_CODE_SKIP_VERTEX_AUTH"))
 
 
-def test_both_token_kinds_are_both_sent(fake, terminal):
-    terminal.env.update(ANTHROPIC_BASE_URL=f"{fake.url}/shell", ANTHROPIC_AUTH_TOKEN="tok-a",
-                        ANTHROPIC_API_KEY="key-b")
+# -- a provider key beside a gateway token -------------------------------------------------
+# What the real CLI sends when ANTHROPIC_API_KEY is set beside a gateway token, read from the
+# complete record at the address it was given; doctor must say the same, naming places only.
+
+TOKEN, KEY = "tok-gateway-alice-1234", "sk-ant-own-key-alice-5678"
+HELPER_OUT = "tok-helper-alice-9012"  # 20 characters or more: doctor masks it in the command
+HELPER = f"echo {HELPER_OUT}"
+CREDENTIALS = {  # case: (shell, local settings, user settings)
+    "shell token and key": ({"ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": KEY}, {}, {}),
+    "helper and shell key": ({"ANTHROPIC_API_KEY": KEY}, {"apiKeyHelper": HELPER}, {}),
+    "token, helper and key": ({"ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": KEY},
+                              {"apiKeyHelper": HELPER}, {}),
+    "settings token, key in user settings": (
+        {}, {"env": {"ANTHROPIC_AUTH_TOKEN": TOKEN}}, {"env": {"ANTHROPIC_API_KEY": KEY}}),
+    "settings token, shell key blanked": (
+        {"ANTHROPIC_API_KEY": KEY},
+        {"env": {"ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": ""}}, {}),
+    "helper alone": ({}, {"apiKeyHelper": HELPER}, {}),
+    "key alone": ({"ANTHROPIC_API_KEY": KEY}, {}, {}),
+}
+BEARER_NAMES = {f"Bearer {TOKEN}": "ANTHROPIC_AUTH_TOKEN",
+                f"Bearer {HELPER_OUT}": "the output of apiKeyHelper"}
+
+
+def _run_doctor(terminal, *args) -> str:
+    """The gateway-assistant command from this checkout's src/, in the reader's terminal."""
+    src = shlex.quote(str(Path(doctor_module.__file__).parents[1]))
+    result = terminal.sh(f"PYTHONPATH={src} {shlex.quote(sys.executable)} -m gateway_assistant "
+                         f"doctor {' '.join(args)}", timeout=60)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("case", CREDENTIALS)
+def test_both_token_kinds_are_both_sent(case, fake, terminal):
+    shell, local, user = CREDENTIALS[case]
+    terminal.env.update(ANTHROPIC_BASE_URL=f"{fake.url}/shell", **shell)
+    for path, data in ((terminal.project / ".claude" / "settings.local.json", local),
+                       (terminal.home / ".claude" / "settings.json", user)):
+        if data:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(data))
     fake.reset()
-    terminal.sh("claude -p hi", timeout=60)
-    (call, *_) = fake.received("POST", r"/v1/messages$")
-    assert call.header("authorization") == "Bearer tok-a" and call.header("x-api-key") == "key-b"
-    found = {f.code for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
-                                    managed=terminal.home / "none")[0]}
-    assert "both-tokens" in found
+    with front_door.record(fake.port) as door:
+        result = terminal.sh("claude -p hi", timeout=60)
+    assert "pong" in result.output, result.output
+    # Every request Claude Code sent to the address, whatever its method or path: the one
+    # Messages call carries the credentials; any other (HEAD /api/hello) carries none.
+    sent = door.requests
+    (call,) = [r for r in sent if r.method == "POST"]
+    others = [r for r in sent if r is not call]
+    assert all(r.header("authorization") is None and r.header("x-api-key") is None
+               for r in others), [(str(r), r.headers) for r in others]
+    bearer, x_api_key = call.header("authorization"), call.header("x-api-key")
+    key_beside_token = x_api_key == KEY and bearer is not None
+    found = [f for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
+                               managed=terminal.home / "none")[0] if f.code == "both-tokens"]
+    assert bool(found) == key_beside_token, (case, bearer, x_api_key, found)
+    if found:
+        # doctor names what arrived: which value went as the Bearer, and the key as x-api-key
+        assert f"{BEARER_NAMES[bearer]} as Authorization: Bearer and ANTHROPIC_API_KEY as " \
+               "x-api-key" in found[0].message, found[0].message
+    # The CLI's report and findings, as text and JSON: no secret shown beyond its last four.
+    for out in (_run_doctor(terminal), _run_doctor(terminal, "--format", "json")):
+        for secret in (TOKEN, KEY, HELPER_OUT):
+            assert secret[:-4] not in out, (secret, out)
+        assert ("ANTHROPIC_API_KEY as x-api-key" in out) == key_beside_token, out
 
 
 # -- every other finding: a failing and a fixed environment -----------------------------------
