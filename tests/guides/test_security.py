@@ -234,6 +234,8 @@ def test_developer_token_rotation_with_overlap(litellm, upstream, terminal):
 
         # What nginx logged: Claude Code's requests, then the old token refused.
         access = (gw.workdir / "gateway-access.log").read_text().splitlines()
+        # The whole log, every line (health checks and status probes too): no token, no name.
+        assert not [line for line in access if "sk-gw-" in line or "alice" in line], access
         claude_lines = [line for line in access
                         if "claude-cli/" in line and "POST /v1/messages" in line]
         captures.check("security/nginx-access.txt", "\n".join(
