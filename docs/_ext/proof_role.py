@@ -164,6 +164,11 @@ def entry(target: str, found: list, root: Path, source_base: str,
         box += where
         if doc := ast.get_docstring(fn):
             box += nodes.paragraph("", doc.split("\n\n")[0].replace("\n", " "))
+        if observables:
+            box += nodes.paragraph("", "The sentences citing it rest on "
+                                   + ", ".join(f"\u201c{o}\u201d" for o in sorted(observables))
+                                   + " (in bold below where an assert names it; else in a "
+                                   "recorded output the test compares).")
         checks = assert_nodes(fn, source)
         if checks:
             items = nodes.bullet_list()
