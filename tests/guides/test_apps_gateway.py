@@ -43,13 +43,47 @@ def test_environment_snippet_sets_every_reference(terminal):
     assert env["OIDC_ISSUER"].startswith("https://")
 
 
-def test_gateway_boots_and_answers_its_probes(apps_gw):
-    """Boot log, /healthz and /readyz with no token."""
-    for path, body in (("/healthz", "ok"), ("/readyz", "ready")):
-        status, text = apps_gateway.get(apps_gw, path)
-        assert (status, text.strip()) == (200, body), (path, status, text)
-    boot = [line for line in apps_gw.log().splitlines() if "migration" not in line]
-    captures.check("apps-gateway/boot.txt", log_lines("\n".join(boot)))
+def tables(pg, database: str) -> list[str]:
+    return pg.sql("SELECT table_name FROM information_schema.tables "
+                  "WHERE table_schema = 'public' ORDER BY table_name",
+                  database=database).split()
+
+
+def test_gateway_boots_and_answers_its_probes(apps_gateway_world, postgres_server, upstream):
+    """A reader's first start, on an empty database: the gateway applies its migrations
+    itself (one log line each, in order; afterwards the tables are in PostgreSQL and
+    `_migrations` lists the same versions), then answers /healthz and /readyz with no token.
+    The boot log is compared whole, migration lines included. A second start on the same
+    database applies nothing."""
+    database = "first_start"
+    postgres_server.sql(f"DROP DATABASE IF EXISTS {database}", database="postgres")
+    postgres_server.sql(f"CREATE DATABASE {database}", database="postgres")
+    world = {**apps_gateway_world,
+             "DATABASE_URL": postgres_server.url.rsplit("/", 1)[0] + "/" + database}
+    assert tables(postgres_server, database) == []
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/01-gateway.yaml"}, world)
+    try:
+        for path, body in (("/healthz", "ok"), ("/readyz", "ready")):
+            status, text = apps_gateway.get(gw, path)
+            assert (status, text.strip()) == (200, body), (path, status, text)
+        log = gw.log()  # while it runs: what it printed on start, not its shutdown
+    finally:
+        gw.stop()
+    applied = [int(n) for n in re.findall(r"migration (\d+) applied", log)]
+    assert applied and applied == list(range(1, len(applied) + 1)), log
+    recorded = postgres_server.sql("SELECT version FROM _migrations ORDER BY version",
+                                   database=database).split()
+    assert [int(v) for v in recorded] == applied, recorded
+    created = tables(postgres_server, database)
+    print(f"migrations applied: {applied}; tables: {created}")
+    assert {"_migrations", "kv", "spend_limits", "spend"} <= set(created), created
+    captures.check("apps-gateway/boot.txt", log_lines(log))
+    again = apps_gateway.start({"gateway.yaml": "apps-gateway/01-gateway.yaml"}, world)
+    again.stop()
+    assert not re.search(r"migration \d+ applied", again.log()), again.log()
+    for start_log in (log, again.log()):  # on every start, with no other replica about
+        assert "info waiting for migration lock" in start_log, start_log
+    assert tables(postgres_server, database) == created
 
 
 def test_gateway_boot_time(apps_gateway_world, upstream):
@@ -67,7 +101,10 @@ def test_gateway_boot_time(apps_gateway_world, upstream):
 
 def test_developer_signs_in_through_the_idp(apps_gw, developers):
     """/login with the URL the settings name, the trust prompt, the device page, the IdP's
-    sign-in page: what the developer sees at each step."""
+    sign-in page: what the developer sees at each step, and every sign-in event the gateway
+    logs for it, in order (a sign-in signs in again against this gateway if an earlier test
+    signed alice in elsewhere)."""
+    developers.forget("alice")
     developers.get("alice")
     seen = developers.sign_ins["alice"]
     captures.check("apps-gateway/login-gateway.txt", seen.screens["gateway"])
@@ -79,8 +116,14 @@ def test_developer_signs_in_through_the_idp(apps_gw, developers):
     captures.check("apps-gateway/login-connected.txt", seen.screens["connected"])
     print(f"sign-in: {seen.seconds:.1f} s from /login to Connected")
     assert seen.seconds < 30, seen.seconds
-    minted = apps_gateway.events(apps_gw, "session.mint")
-    assert minted and minted[-1]["email"] == "alice@example.com", apps_gw.log()
+    signing_in = [e for e in apps_gateway.events(apps_gw)
+                  if e["evt"].startswith(("device.", "session."))]
+    assert [(e["evt"], e["result"]) for e in signing_in] == [
+        ("device.authorize", "success"), ("device.verify", "redirect"),
+        ("session.mint", "success")], signing_in
+    minted = signing_in[-1]
+    assert minted["email"] == "alice@example.com" and minted["sub"] == "alice", minted
+    assert minted["ttl_hours"] == 1, minted
 
 
 def test_token_is_stored_in_the_credentials_file(apps_gw, developers):
@@ -158,6 +201,33 @@ def test_request_overhead(apps_gw, developers, upstream, terminal):
 def _b64(part: str) -> str:
     import base64
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+
+def test_loopback_targets_are_refused_by_default(apps_gateway_world, postgres_server):
+    """The tutorial's gateway.yaml and environment without CLAUDE_GATEWAY_ALLOW_LOOPBACK: an
+    upstream at a loopback address is a configuration error; with the upstream elsewhere,
+    PostgreSQL on loopback is accepted (the gateway goes on to its migration lock) and the
+    IdP on loopback is refused when the gateway fetches its discovery document at boot."""
+    world = {k: v for k, v in apps_gateway_world.items() if k != "CLAUDE_GATEWAY_ALLOW_LOOPBACK"}
+    assert "127.0.0.1" in world["ANTHROPIC_UPSTREAM_URL"] and "127.0.0.1" in world["DATABASE_URL"]
+    assert world["OIDC_ISSUER"].startswith("http://localhost:")
+    tutorial = {"gateway.yaml": "apps-gateway/01-gateway.yaml"}
+    upstream_refused = apps_gateway.boot_failure(tutorial, world)
+    refusal = json.loads(upstream_refused.split("claude gateway: ", 1)[1])
+    assert refusal == [{"code": "custom", "message": "base_url targets a metadata endpoint",
+                        "path": ["upstreams", 0, "base_url"]}], upstream_refused
+    # an address nothing answers at, off loopback: the gateway does not contact it at boot
+    elsewhere = {**world, "ANTHROPIC_UPSTREAM_URL": "https://api.example.invalid"}
+    idp_refused = apps_gateway.boot_failure(tutorial, elsewhere)
+    print(upstream_refused, idp_refused)
+    assert "waiting for migration lock" in idp_refused, idp_refused  # PostgreSQL reached
+    (last,) = [line for line in idp_refused.splitlines() if line.startswith("claude gateway:")]
+    assert last == ("claude gateway: ECONNREFUSED_SSRF: blocked (loopback; set "
+                    "CLAUDE_GATEWAY_ALLOW_LOOPBACK=1 in the gateway environment to allow it): "
+                    "localhost → 127.0.0.1"), last
+    captures.check("apps-gateway/boot-loopback-refused.txt",
+                   "# upstream on 127.0.0.1\n" + upstream_refused.strip() + "\n"
+                   "# upstream elsewhere, IdP on localhost\n" + last + "\n")
 
 
 def test_healthz_needs_no_token(apps_gw):
