@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.harness import captures, nginx, tls
+from tests.harness import captures, front_door, nginx, tls
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.forward_proxy import ForwardProxy
 from tests.harness.gateway import Gateway
@@ -95,10 +95,12 @@ def developer(terminal, company_pki):
 
 
 def test_gateway_refuses_a_client_without_certificate(litellm, mtls_gateway, upstream, developer):
-    result = developer.run(CONNECT_MTLS, ASK)
+    with front_door.record(4000) as door:  # LiteLLM's port, behind the TLS front
+        result = developer.run(CONNECT_MTLS, ASK)
     claude_failed_with(result, "No required SSL certificate was sent")
     captures.check("field-network/mtls-without-certificate.console", console(result, ASK))
-    assert not upstream_messages(upstream), "the request went past the TLS front"
+    assert door.requests == [], door.lines()  # nothing reached LiteLLM, not even HEAD /api/hello
+    assert not upstream.received(), "the request went past the TLS front"
 
 
 def test_client_certificate_variables_are_presented(litellm, mtls_gateway, upstream, developer):
@@ -143,6 +145,13 @@ class WafGateway(Gateway):
     component = "HAProxy"
 
 
+def test_haproxy_is_the_version_the_page_names():
+    """The prerequisites name HAProxy 2.6 for the WAF case: the one that ran it."""
+    import subprocess
+    version = subprocess.run(["/usr/sbin/haproxy", "-v"], capture_output=True, text=True).stdout
+    assert version.startswith("HAProxy version 2.6."), version
+
+
 def start_waf(config: str) -> Gateway:
     return WafGateway(WAF_START, {"waf.cfg": config}, 8081, {"PATH": nginx.NGINX_PATH}).launch()
 
@@ -151,13 +160,18 @@ def test_waf_refuses_a_prompt_with_code(litellm, upstream, terminal):
     waf = start_waf("field-waf/01-waf.cfg")
     try:
         plain = terminal.run("field-waf/04-connect.sh", ASK)
-        result = terminal.run("field-waf/04-connect.sh", ASK_ABOUT_CODE)
+        with front_door.record(4000) as door:  # LiteLLM's port, behind the WAF
+            result = terminal.run("field-waf/04-connect.sh", ASK_ABOUT_CODE)
     finally:
         waf.stop()
     claude_replied(plain, "pong")  # Claude Code's own request body passes the rule
     claude_failed_with(result, "403")
     captures.check("field-network/waf-403.console", console(result, ASK_ABOUT_CODE))
     assert len(upstream_messages(upstream)) == 1, "only the plain prompt reached the provider"
+    # The refused request never reached the gateway (so its log cannot show it); whatever
+    # else Claude Code sent on that run did, unchanged:
+    assert not [r for r in door.requests if b"/etc/passwd" in r.body], door.lines()
+    assert not [r for r in door.requests if r.method == "POST"], door.lines()
 
 
 def test_waf_with_the_messages_route_exempt(litellm, upstream, terminal):
@@ -267,12 +281,23 @@ def test_litellm_stream_timeout_shorter_than_a_pause(litellm, upstream, terminal
     ends the stream with an error; Claude Code asks again without streaming, which the stream
     timeout does not bound. Without the short timeout, one streamed request answers."""
     upstream.sse_pause_s = PAUSE_S
-    cut = ask_with_short_stream_timeout(terminal)
+    before = len(litellm.log().splitlines())
+    with front_door.record(4000) as door:
+        cut = ask_with_short_stream_timeout(terminal)
     claude_replied(cut, "pong")
+    # Who asks again: Claude Code (the gateway's front door) or LiteLLM (only the provider's
+    # record). Every request Claude Code sent to the gateway, unfiltered:
+    print("front door:", door.lines())
+    sent = [json.loads(r.body).get("stream") for r in door.requests
+            if r.method == "POST" and r.path.startswith("/v1/messages")]
+    assert sent == [True, False], door.lines()
     streamed = [json.loads(r.body).get("stream") for r in upstream_messages(upstream)]
-    assert streamed[-1] is False and streamed[:-1].count(True) >= 2, streamed
-    line = next(line for line in litellm.log().splitlines()
-                if "Error in chunk_processor" in line and "Timeout" in line)
+    # LiteLLM's three streamed attempts, then Claude Code's one request without streaming.
+    assert streamed == [True, True, True, False], streamed
+    cuts = [line for line in litellm.log().splitlines()[before:]
+            if "Error in chunk_processor" in line and "Timeout" in line]
+    assert len(cuts) == streamed.count(True), (cuts, streamed)  # each cut leaves the line
+    line = cuts[0]
     captures.check("field-network/litellm-stream-timeout.txt",
                    line.split(" - ", 1)[1] + "\n")  # without the time of day
     upstream.reset()
