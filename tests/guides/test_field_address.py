@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from tests.harness import captures, components
+from tests.harness import captures, components, front_door
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.snippets import ran, snippet
 
@@ -28,10 +28,16 @@ def _console(result) -> str:
 
 
 def test_base_url_ending_in_v1(gateway, upstream, terminal):
-    result = terminal.run("field-address/01-base-url-with-v1.sh", ASK)
+    with front_door.record(4000) as door:
+        result = terminal.run("field-address/01-base-url-with-v1.sh", ASK)
     claude_failed_with(result, "There's an issue with the selected model")
     captures.check("field-address/base-url-v1.console", _console(result))
+    print("front door:", door.lines())
+    posts = [r.path for r in door.requests if r.method == "POST"]
+    assert posts and all(p.startswith("/v1/v1/messages") for p in posts), door.lines()
     assert "/v1/v1/messages" in gateway.log(), "the gateway never saw the doubled path"
+    assert re.search(r'"POST /v1/v1/messages\S* HTTP/1.1" 404', gateway.log()), \
+        [line for line in gateway.log().splitlines() if "/v1/v1/" in line]
     assert not upstream_messages(upstream), "the request reached the provider"
 
 
@@ -50,9 +56,14 @@ def test_wrong_port(gateway, terminal):
 def test_model_discovery_through_litellm(gateway, upstream, terminal):
     """LiteLLM answers GET /v1/models (OpenAI-shaped list of its model names); with discovery
     on, Claude Code still gets its answer."""
-    result = terminal.run("field-address/02-base-url-fixed.sh",
-                          "field-address/05-model-discovery.sh", ASK)
+    with front_door.record(4000) as door:  # what Claude Code asked LiteLLM, in order
+        result = terminal.run("field-address/02-base-url-fixed.sh",
+                              "field-address/05-model-discovery.sh", ASK)
     claude_replied(result, "pong")
+    sent = door.lines()
+    assert "GET /v1/models?limit=1000" in sent, sent
+    assert sent.index("GET /v1/models?limit=1000") < next(
+        i for i, line in enumerate(sent) if line.startswith("POST /v1/messages")), sent
     listed = terminal.sh(
         "curl -s -H 'Authorization: Bearer sk-litellm-change-me' http://localhost:4000/v1/models"
         " | python3 -c 'import json,sys;"
