@@ -21,7 +21,7 @@ import warnings
 
 import pytest
 
-from tests.harness import anthropic_wire, captures, tls
+from tests.harness import anthropic_wire, captures, front_door, tls
 from tests.harness.expect import claude_failed_with, upstream_messages
 from tests.harness.forward_proxy import ForwardProxy
 from tests.harness.provider_fake import serving
@@ -160,9 +160,14 @@ def test_loopback_is_proxied_unless_in_no_proxy(plain, gateways, provider, reade
     gateways.get(("quickstart/03-start-gateway.sh",), {"config.yaml": "quickstart/02-config.yaml"},
                  env={"ANTHROPIC_API_BASE": provider.url})
     provider.reset()
-    proxied = reader.run("quickstart/06-connect-shell.sh", f"{GUIDE}/01-proxy.sh", FIRST)
+    with front_door.record(4000) as door:  # the local gateway's port
+        proxied = reader.run("quickstart/06-connect-shell.sh", f"{GUIDE}/01-proxy.sh", FIRST)
     claude_failed_with(proxied, "API Error", within_s=30)
     assert any("localhost:4000" in e.url for e in plain.log()), plain.log()
+    # The 502 is the proxy's own: the gateway received nothing at all.
+    assert door.requests == [], door.lines()
+    assert any("localhost:4000" in str(e) and " 502 " in str(e) for e in plain.log()), \
+        [str(e) for e in plain.log()]
     assert not upstream_messages(provider)
     captures.check(f"{GUIDE}/loopback-proxied.console", console(FIRST, proxied.output))
     plain.clear_log()
