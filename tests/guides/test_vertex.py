@@ -54,6 +54,9 @@ def test_gateway_mode_reaches_vertex(gateway, vertex, terminal):
     # The token the gateway minted from its key file, never the reader's gateway key.
     assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
     assert vertex.received("POST", r"^/token$"), "google-auth exchanged the key for a token"
+    # Never the gateway key: in no header and no body of any request Vertex AI received.
+    assert not [r for r in vertex.requests
+                if "sk-litellm-change-me" in str(r.headers) or b"sk-litellm-change-me" in r.body]
 
 
 def test_vertex_mode_pass_through_needs_credentials_for_the_route(gateway, vertex, terminal):
@@ -99,6 +102,9 @@ def test_vertex_mode_through_the_pass_through(gateways, google_gateway_env, vert
     assert call.path == PREDICT
     assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
     assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
+    # Claude Code's gateway key is not forwarded: in no header and no body Google received.
+    assert not [r for r in google.requests
+                if "sk-litellm-change-me" in str(r.headers) or b"sk-litellm-change-me" in r.body]
     captures.check("vertex/vertex-mode-through-gateway.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))
 
