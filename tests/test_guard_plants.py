@@ -163,8 +163,10 @@ PROMPT = "Reply with the word pong"
 
 def test_that_passed(door, out):
     """Claude Code sends HEAD /api/hello first and no x-api-key to the gateway."""
-    print("x-api-key")
+    door.send(headers={"x-api-key": "sk-own"})  # what the test does, not what it checks
     assert door.lines()[0] == "HEAD /api/hello"
+    for header in ("anthropic-version", "anthropic-beta"):
+        assert header in door.lines()[1]
     assert PROMPT in out
     captures.check("quickstart/first-request.console", out)
 
@@ -195,7 +197,8 @@ that ran (`{open(SNIPPETS / FIRST_REQUEST).read().strip()}`), the words that sta
 
 It answers {{proof}}`test_that_passed`. It asks first
 {{proof}}`test_that_passed "HEAD /api/hello"` (an assert), with the prompt
-{{proof}}`tests/test_x.py::test_that_passed "word pong"` (a constant an assert uses), and
+{{proof}}`tests/test_x.py::test_that_passed "word pong"` (a constant an assert uses), the
+version {{proof}}`test_that_passed "anthropic-version"` (a case the test loops over), and
 the command shown {{proof}}`test_that_passed "$ claude -p"` (a capture the test checks).
 """
 

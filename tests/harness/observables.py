@@ -5,8 +5,9 @@ that string, so a weakened or renamed test fails the build rather than keeping i
 A test checks a string when it is in what the test's own body asserts (the same asserts and
 asserting calls the evidence page lists, docs/_ext/proof_role.py `assert_nodes`): in an
 assert's source text (string literals included), in the value of a module-level constant an
-assert uses by name, or in the text of a capture under docs/_captured/ the test checks with
-``captures.check("name", ...)``. Case-sensitive. Helpers the test calls are not read: a
+assert uses by name (or a literal the test binds that name to: `x = "..."`, `for x in ("...",
+...)`, the way a test runs one check over a few cases), or in the text of a capture under
+docs/_captured/ the test checks with ``captures.check("name", ...)``. Case-sensitive. Helpers the test calls are not read: a
 sentence that rests on what a helper asserts names that helper's assert in the test instead,
 or names no observable."""
 
@@ -45,6 +46,30 @@ def _module_constants(source: str) -> dict[str, ast.AST]:
     return found
 
 
+def _is_literal(node: ast.AST) -> bool:
+    return all(isinstance(n, (ast.Constant, ast.JoinedStr, ast.FormattedValue, ast.Tuple,
+                              ast.List, ast.Set, ast.Dict, ast.Name, ast.Load))
+               for n in ast.walk(node))
+
+
+def _local_literals(fn: ast.FunctionDef) -> dict[str, ast.AST]:
+    """Names the test binds to literal data: `x = "..."`, `for a, b in (("...", ...), ...)`.
+    A value computed by the test (a run's output) is not one: what it holds is not checked."""
+    found = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and _is_literal(node.value):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.For, ast.comprehension)) and _is_literal(node.iter):
+            targets, value = [node.target], node.iter
+        else:
+            continue
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name):
+                    found[n.id] = value
+    return found
+
+
 def _texts(node: ast.AST, source: str) -> list[str]:
     """The source text of `node` and the values of the string literals in it."""
     return [ast.get_source_segment(source, node) or ""] + [
@@ -52,7 +77,7 @@ def _texts(node: ast.AST, source: str) -> list[str]:
 
 
 def _constants_used(node: ast.AST, constants: dict[str, ast.AST], source: str) -> list[str]:
-    """The texts of the module-level constants `node` uses by name, and of those they use."""
+    """The texts of the constants `node` uses by name, and of those they use."""
     seen, todo, texts = set(), [node], []
     while todo:
         for n in ast.walk(todo.pop()):
@@ -96,9 +121,10 @@ def checked_in(fn: ast.FunctionDef, source: str, observable: str,
                captured: Path) -> str | None:
     """Where the test function checks `observable` (`line N` or a capture's name), or None."""
     constants = _module_constants(source)
+    bound = {**constants, **_local_literals(fn)}
     for line, node, text in proof_role.assert_nodes(fn, source):
         if any(observable in t for t in [text, *_texts(node, source),
-                                         *_constants_used(node, constants, source)]):
+                                         *_constants_used(node, bound, source)]):
             return f"line {line}"
         if isinstance(node, ast.Call) and node.args and \
                 ast.get_source_segment(source, node.func) in CAPTURE_CHECK:
