@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.harness import bedrock_wire, captures
+from tests.harness import bedrock_wire, captures, front_door
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.snippets import snippet
 
@@ -61,9 +61,15 @@ def test_both_modes_set_bedrock_mode_wins(gateway, upstream, bedrock, vertex, te
     gateway does not publish the Bedrock model id Claude Code then asks for."""
     both = ("quickstart/06-connect-shell.sh", "bedrock/03-connect.sh",
             "bedrock/05-disable-experimental-betas.sh")
-    result = terminal.run(*both, "quickstart/07-first-request.sh")
+    with front_door.record(4000) as door:
+        result = terminal.run(*both, "quickstart/07-first-request.sh")
     claude_failed_with(result, "Invalid model name passed in model=us.anthropic.claude-opus-5-5",
                        within_s=30)
+    # Everything that reached the gateway's port, whatever its method: nothing on the
+    # gateway-mode route, the Bedrock-form request there.
+    assert not [r for r in door.requests if r.path.startswith("/v1/")], door.lines()
+    assert "POST /bedrock/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream" \
+        in door.lines(), door.lines()
     assert "POST /bedrock/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream" \
         in gateway.log()
     assert not upstream_messages(upstream) and not bedrock.received("POST")
