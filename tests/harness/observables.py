@@ -7,9 +7,9 @@ asserting calls the evidence page lists, docs/_ext/proof_role.py `assert_nodes`)
 assert's source text (string literals included), in the value of a module-level constant an
 assert uses by name (or a literal the test binds that name to: `x = "..."`, `for x in ("...",
 ...)`, the way a test runs one check over a few cases), or in the text of a capture under
-docs/_captured/ the test checks with ``captures.check("name", ...)``. Case-sensitive. Helpers the test calls are not read: a
-sentence that rests on what a helper asserts names that helper's assert in the test instead,
-or names no observable."""
+docs/_captured/ the test checks with ``captures.check("name", ...)``. Case-sensitive.
+Helpers the test calls are not read: a sentence that rests on what a helper asserts names
+that helper's assert in the test instead, or names no observable."""
 
 from __future__ import annotations
 
