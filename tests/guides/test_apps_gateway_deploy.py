@@ -36,6 +36,11 @@ def test_manifests_match_the_gateway_they_run():
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     config = yaml.safe_load(snippet(PRODUCTION).read_text())
+    # The numbers the page reasons with: the mounted config's readiness grace, then the
+    # probe's failures (every 5 s, 3 in a row) before the pod leaves the Service.
+    probe = container["readinessProbe"]
+    assert (probe["periodSeconds"], probe["failureThreshold"]) == (5, 3), probe
+    assert config["store"]["readiness_grace_seconds"] == 120, config["store"]
     assert container["ports"][0]["containerPort"] == config["listen"]["port"]
     assert service["spec"]["type"] == "ClusterIP"  # internal only: the private-address rule
     referenced = set(re.findall(r"\$\{(\w+)\}", snippet(PRODUCTION).read_text()))
