@@ -15,9 +15,9 @@ runs every other test file, so a new test file is never left out.
 Why two lanes and not three: a run with a third lane (the gateway guides and the published
 configs split off, 2026-12-02) took as long (lanes 1628 s against 1600 s) with the cores 0 %
 idle throughout (vmstat every 10 s), and one interactive session timed out under the extra
-contention. The proof is CPU-bound: sampled over a minute, LiteLLM processes (importing its proxy costs
-about 6 s of CPU per boot, measured 2026-12-07 with `python -X importtime`, median of 3) took
-~60 % of the CPU and Claude Code ~25 %."""
+contention. The proof is CPU-bound: sampled over a minute, LiteLLM processes (importing its
+proxy costs about 6 s of CPU per boot, measured 2026-12-07 with `python -X importtime`,
+median of 3) took ~60 % of the CPU and Claude Code ~25 %."""
 
 from __future__ import annotations
 
