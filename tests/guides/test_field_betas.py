@@ -5,9 +5,11 @@ real providers refuse (rules and sources in harness/bedrock_wire.py and vertex_w
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.harness import bedrock_wire, captures, vertex_wire
+from tests.harness import bedrock_wire, captures, front_door, vertex_wire
 from tests.harness.expect import claude_failed_with, claude_replied
 from tests.harness.snippets import snippet
 
@@ -21,8 +23,8 @@ FIX = "field-betas/05-disable-experimental-betas.sh"
 
 
 def _betas(request) -> list[str]:
-    body = request.json or {}
-    header = [b for b in (request.header("anthropic-beta") or "").split(",") if b]
+    body = (request.json if hasattr(request, "json") else json.loads(request.body or b"{}")) or {}
+    header = [b.strip() for b in (request.header("anthropic-beta") or "").split(",") if b.strip()]
     return sorted(set(body.get("anthropic_beta") or []) | set(header))
 
 
@@ -33,8 +35,16 @@ def bedrock_gateway(gateways, aws_gateway_env):
 
 def test_bedrock_route_refuses_claude_codes_betas(bedrock_gateway, bedrock, terminal):
     bedrock.context_management_edits = set()  # this model accepts no context_management
-    result = terminal.run(CONNECT, ASK)
+    with front_door.record(4000) as door:  # what Claude Code sent to the gateway, unfiltered
+        result = terminal.run(CONNECT, ASK)
     claude_failed_with(result, '{"message": "invalid beta flag"}')
+    print("front door:", door.lines())
+    sent = [r for r in door.requests if r.method == "POST"]
+    assert sent and all(r.path.startswith("/v1/messages") for r in sent), door.lines()
+    sent_flags = {b for r in sent for b in _betas(r)}
+    # Claude Code sends the clear_thinking edit the page names, in context_management.
+    assert all(e.get("type") == "clear_thinking_20251015"
+               for e in json.loads(sent[0].body)["context_management"]["edits"]), sent[0].body[:300]
     captures.check("field-betas/bedrock-invalid-beta.console", captures.console(
         snippet(ASK).read_text(), result.output))
     calls = bedrock.received("POST", r"/invoke")
@@ -42,10 +52,15 @@ def test_bedrock_route_refuses_claude_codes_betas(bedrock_gateway, bedrock, term
     assert unknown, "every flag was accepted: the refusal came from somewhere else"
     # LiteLLM already drops the clear_thinking edit Claude Code sends (Bedrock would refuse it).
     assert all("context_management" not in (c.json or {}) for c in calls)
+    added = sorted({b for c in calls for b in _betas(c)} - sent_flags)
+    assert added, "every flag reaching Bedrock was one Claude Code sent"
+    print("Claude Code's requests:", len(sent), "Bedrock's:", len(calls), "added:", added)
     captures.check("field-betas/bedrock-betas-summary.txt", "\n".join([
-        f"upstream requests for one prompt: {len(calls)} (LiteLLM's and Claude Code's retries)",
+        f"requests for one prompt: {len(sent)} from Claude Code to the gateway, "
+        f"{len(calls)} from the gateway to Bedrock",
         f"flags reaching Bedrock: {', '.join(_betas(calls[0]))}",
         f"flags this Bedrock stand-in refuses: {', '.join(unknown)}",
+        f"flags LiteLLM renamed or added (Claude Code did not send them): {', '.join(added)}",
         "context_management in the Bedrock body: "
         + ("absent" if all("context_management" not in (c.json or {}) for c in calls)
            else "present")]))
@@ -72,10 +87,18 @@ def test_vertex_route_costs_a_request_per_refused_flag(vertex_gateway, vertex, t
     """Vertex AI names the flags it refuses; Claude Code retries without them (the pattern is
     in the binary: "Unexpected value(s) ... for the `anthropic[-_]beta`"), so the prompt
     succeeds, after one upstream request per refused flag."""
-    result = terminal.run(CONNECT, ASK)
+    with front_door.record(4000) as door:  # who sends the request again: Claude Code
+        result = terminal.run(CONNECT, ASK)
     claude_replied(result, "pong")
     calls = vertex.received("POST", r":streamRawPredict$")
     assert len(calls) > 1, "no flag was refused: the stand-in accepted every flag"
+    sent = [r for r in door.requests if r.method == "POST"]
+    print("front door:", door.lines())
+    assert len(sent) == len(calls), (door.lines(), len(calls))  # each retry is Claude Code's
+    for r, c in zip(sent, calls):
+        print("sent:", _betas(r), "\n  reached Vertex AI:", _betas(c))
+    # Claude Code's last request goes without flags its first one carried (the refused ones).
+    assert set(_betas(sent[-1])) < set(_betas(sent[0])), [_betas(r) for r in sent]
     assert set(_betas(calls[-1])) <= vertex_wire.SUPPORTED_BETAS
     captures.check("field-betas/vertex-betas-summary.txt", "\n".join([
         f"upstream requests for one prompt: {len(calls)} ({len(calls) - 1} refused)",
