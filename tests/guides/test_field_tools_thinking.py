@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.harness import anthropic_wire, captures
+from tests.harness import anthropic_wire, captures, front_door
 from tests.harness.expect import claude_replied, upstream_messages
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
@@ -77,8 +79,17 @@ def test_thinking_signature_after_a_fallback(fallback_gateway, upstream, termina
     (terminal.project / "notes.txt").write_text("pong\n")
     anthropic_wire.think_then_use_tool(
         upstream, "Read", {"file_path": str(terminal.project / "notes.txt")}, down_key=TEAM_A)
-    result = terminal.run(CONNECT, ASK_WITH_TOOL)
+    with front_door.record(4000) as door:  # who sends the turn again: Claude Code or LiteLLM
+        result = terminal.run(CONNECT, ASK_WITH_TOOL)
     calls = upstream_messages(upstream)
+    posts = [json.loads(r.body) for r in door.requests if r.method == "POST"]
+    print("front door:", door.lines())
+    thinking = [any(b.get("type") == "thinking" for m in p["messages"]
+                    if isinstance(m.get("content"), list) for b in m["content"]) for p in posts]
+    # Claude Code's own requests: the prompt, then the tool result with the thinking block,
+    # once. The request without the block that follows the refusal is LiteLLM's, not Claude
+    # Code's: nothing else was sent to the gateway.
+    assert thinking == [False, True], door.lines()
     steps = []
     for c in calls:
         key = "team A" if c.header("x-api-key") == TEAM_A else "team B"
@@ -90,7 +101,7 @@ def test_thinking_signature_after_a_fallback(fallback_gateway, upstream, termina
     to_b = [c for c in calls if c.header("x-api-key") == TEAM_B]
     assert to_b and _thinking_in(to_b[0]) == [minted], steps
     claude_replied(result, "pong")
-    # After the refusal Claude Code sent the turn again without the thinking block.
+    # After the refusal the gateway sent the turn again without the thinking block.
     assert not _thinking_in(calls[-1]) and calls[-1].header("x-api-key") == TEAM_B, steps
     lines: list[list] = []  # the same request answered the same way in a row: once, ×N
     for key, res, th, status in steps:
