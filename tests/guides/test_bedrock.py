@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.harness import anthropic_wire, bedrock_wire, captures, components
+from tests.harness import anthropic_wire, bedrock_wire, captures, components, front_door
 from tests.harness.expect import claude_failed_with, claude_replied
 from tests.harness.snippets import snippet
 
@@ -28,13 +28,23 @@ def bedrock_calls(bedrock):
 def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal):
     steps = ["bedrock/03-connect.sh", "bedrock/05-disable-experimental-betas.sh",
              "bedrock/04-first-request.sh"]
-    if skip_auth == "1":
-        result = terminal.run(*steps)
-    else:  # the page says `true` works as well as `1`
-        script = [f"source {snippet(s)}" for s in steps]
-        script.insert(1, "export CLAUDE_CODE_SKIP_BEDROCK_AUTH=true")
-        result = terminal.sh("\n".join(script))
+    with front_door.record(4000) as door:  # everything Claude Code sent to the gateway
+        if skip_auth == "1":
+            result = terminal.run(*steps)
+        else:  # the page says `true` works as well as `1`
+            script = [f"source {snippet(s)}" for s in steps]
+            script.insert(1, "export CLAUDE_CODE_SKIP_BEDROCK_AUTH=true")
+            result = terminal.sh("\n".join(script))
     claude_replied(result, "pong")
+    print("front door:", door.lines())
+    # Claude Code presents the gateway key as a Bearer token and signs nothing itself: no
+    # request of any method carries an AWS signature or AWS credential header.
+    posts = [r for r in door.requests if r.method == "POST"]
+    assert posts and all(r.header("authorization") == "Bearer sk-litellm-change-me"
+                         for r in posts), door.lines()
+    signed = ("x-amz-date", "x-amz-content-sha256", "x-amz-security-token")
+    assert not [r for r in door.requests if "AWS4-HMAC-SHA256" in (r.header("authorization") or "")
+                or any(r.header(h) for h in signed)], [(str(r), r.headers) for r in door.requests]
     (call,) = bedrock_calls(bedrock)
     assert call.path == STREAM
     assert call.json["anthropic_version"] == bedrock_wire.ANTHROPIC_VERSION
@@ -44,6 +54,7 @@ def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal)
         "AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE/") and "/us-east-1/bedrock/" in \
         call.header("authorization")
     assert "sk-litellm-change-me" not in str(call.headers)
+    assert b"sk-litellm-change-me" not in call.body
     # Claude Code asks for inference profiles first; LiteLLM refuses, Claude Code carries on.
     assert '"GET /bedrock/inference-profiles?type=SYSTEM_DEFINED HTTP/1.1" 401' in gateway.log()
     if skip_auth == "1":
