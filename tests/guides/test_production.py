@@ -366,9 +366,13 @@ def test_port_mistake_in_compose_file_engine_error(stack):
     compose = yaml.safe_load(snippet("production/05-docker-compose.yml").read_text())
     compose["services"] = {"redis": {**compose["services"]["redis"], "ports": ["6380:6379"]}}
     (stack.dir / "ports-mistake.yml").write_text(yaml.safe_dump(compose))
-    result = stack.compose("-p mistake -f ports-mistake.yml up -d")
-    stack.compose("-p mistake -f ports-mistake.yml down -t 1")
+    try:
+        result = stack.compose("-p mistake -f ports-mistake.yml up -d")
+        # Before `down`, which would remove a container the refusal had left behind.
+        containers = stack.engine.docker("ps", "-a", "--format", "{{.Names}}").stdout
+    finally:
+        stack.compose("-p mistake -f ports-mistake.yml down -t 1")
     assert result.code != 0, result.output
     line = next(ln for ln in result.output.splitlines() if ln.startswith("ERROR: for redis"))
-    assert "mistake_redis_1" not in stack.engine.docker("ps", "-a").stdout
+    assert not [c for c in containers.split() if c.startswith("mistake")], containers
     captures.check("production/ports-mistake.txt", line)
