@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import apps_gateway, captures, oidc_idp
+from tests.harness import apps_gateway, captures, front_door, oidc_idp
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.snippets import snippet
 
@@ -44,6 +44,48 @@ def test_policy_config_boots_with_its_warnings_checked(policy_gw):
     log = policy_gw.log()
     assert "managed settings: configured" in log
     assert "availableModels leaves out" not in log, log
+
+
+def test_policy_without_the_start_model_warns_and_is_refused(apps_gateway_world, developers,
+                                                            upstream, tmp_path):
+    """The published policy with `enforceAvailableModels: true` taken out of the contractors'
+    policy: the boot log warns; bob's Claude Code, with no model chosen, sends the model it
+    starts on, which is not in his list, and the gateway answers 400 before the upstream;
+    once bob picks a listed model, his request goes through."""
+    config = yaml.safe_load(snippet(POLICY["gateway.yaml"]).read_text())
+    contractors = config["managed"]["policies"][0]
+    assert contractors["match"]["groups"] == ["contractors"]
+    del contractors["cli"]["enforceAvailableModels"]
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    gw = apps_gateway.start({"gateway.yaml": path},
+                            {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY})
+    try:
+        (warning,) = [line for line in gw.log().splitlines()
+                      if "availableModels leaves out" in line]
+        assert "get a 400 on every request" in warning, warning
+        bob = developers.get("bob")
+        with front_door.record(8080) as door:  # everything bob's Claude Code sent
+            failed = bob.run(FIRST_REQUEST)
+        print(failed.output)
+        asked = [json.loads(r.body).get("model") for r in door.requests
+                 if r.method == "POST" and r.path.startswith("/v1/messages")]
+        refused = apps_gateway.events(gw, "inference")
+        print(door.lines(), asked, json.dumps(refused, indent=1))
+        assert failed.code != 0, failed.output
+        assert asked and set(asked) == {"claude-opus-4-7"}, asked
+        assert len(refused) == len(asked), (refused, asked)
+        assert all(e["sub"] == "bob" and e["status"] == 400 for e in refused), refused
+        assert upstream_messages(upstream) == []
+        captures.check("apps-gateway/policy-start-model-warning.txt",
+                       re.sub(r"^\[gateway\] \S+ ", "", warning))
+        captures.check("apps-gateway/policy-start-model-refused.txt", captures.console(
+            snippet(FIRST_REQUEST).read_text(), failed.output))
+        picked = bob.sh('claude -p --model sonnet "Say hello in five words."')
+        claude_replied(picked, "pong")
+        assert [r.json["model"] for r in upstream_messages(upstream)] == ["claude-sonnet-4-6"]
+    finally:
+        gw.stop()
 
 
 def test_groups_get_their_own_managed_settings(policy_gw, developers):
@@ -172,6 +214,37 @@ def test_offboarded_user_cannot_sign_in_again(policy_gw, idp, tmp_path):
     finally:
         idp.restore()
     assert oidc_idp.USERS["bob"]["groups"] == ["contractors"]
+
+
+def test_removed_users_token_keeps_working_until_it_expires(policy_gw, developers, idp,
+                                                            upstream):
+    """bob signed in, then removed from the IdP: the token he already holds still gets
+    answers, from his Claude Code and sent straight to /v1/messages, until its `exp`. The
+    gateway does not ask the IdP again while the token is valid."""
+    import time
+    bob = developers.get("bob")
+    held = token(bob)
+    claims = json.loads(_b64(held.split(".")[1]))
+    idp.remove("bob")
+    try:
+        result = bob.run(FIRST_REQUEST)
+        status, body = apps_gateway.get(policy_gw, "/v1/messages", held, method="POST", body={
+            "model": "claude-sonnet-4-6", "max_tokens": 16,
+            "messages": [{"role": "user", "content": "hi"}]})
+    finally:
+        idp.restore()
+    print(result.output, status, body[:200])
+    claude_replied(result, "pong")
+    assert status == 200, body
+    assert len(upstream_messages(upstream)) == 2
+    assert claims["exp"] > time.time() and claims["exp"] - claims["iat"] == 3600, claims
+    answered = [e for e in apps_gateway.events(policy_gw, "inference") if e["sub"] == "bob"]
+    assert [e["status"] for e in answered][-2:] == [200, 200], answered
+
+
+def _b64(part: str) -> str:
+    import base64
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
 
 
 PUBLIC_IP = "198.51.100.7"  # TEST-NET-2: a public address, added to this namespace's lo only
