@@ -5,6 +5,9 @@ PostgreSQL, real IdP, real Claude Code; the provider fakes record what reaches t
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import time
@@ -197,6 +200,137 @@ def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_wor
     finally:
         gw.stop()
         developers.forget("alice")  # her Claude Code now holds a session it knows is dead
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def signed_with(token: str, secret: str) -> bool:
+    """Whether the token's HS256 signature verifies with this secret."""
+    head, claims, signature = token.split(".")
+    mac = hmac.new(secret.encode(), f"{head}.{claims}".encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(mac, _b64(signature))
+
+
+def forged(secret: str, claims: dict) -> str:
+    """A token of the gateway's shape signed with `secret`."""
+    def enc(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    head = enc(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = enc(json.dumps(claims).encode())
+    mac = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{enc(mac)}"
+
+
+def test_rotation_signs_new_tokens_with_the_first_secret(apps_gateway_world, developers,
+                                                        upstream, tmp_path):
+    """During a rotation (21-gateway-rotate-secret.yaml: the new secret first, the old one
+    second) a developer signing in gets a token whose signature verifies with the new secret
+    and not with the old one; a token signed with the old secret is still accepted, one
+    signed with neither is refused."""
+    from tests.harness.terminal import Terminal
+    before = apps_gateway.start({"gateway.yaml": TUTORIAL}, apps_gateway_world)
+    try:  # alice signed in before the rotation (now, if no earlier test signed her in)
+        held = json.loads(apps_gateway.credentials(developers.get("alice")).read_text())[
+            "enterpriseGateway"]["jwt"]
+    finally:
+        before.stop()
+    assert json.loads(_b64(held.split(".")[0]))["alg"] == "HS256"
+    assert signed_with(held, apps_gateway.JWT_SECRET)  # issued before the rotation
+    new = "new-session-secret-change-me-0123456789"
+    rotated = {**apps_gateway_world, "GATEWAY_JWT_SECRET": new,
+               "GATEWAY_JWT_SECRET_PREVIOUS": apps_gateway.JWT_SECRET}
+    gw = apps_gateway.start({"gateway.yaml": "apps-gateway/21-gateway-rotate-secret.yaml"},
+                            rotated)
+    try:
+        t = Terminal(tmp_path / "dev")
+        t.settings("user", "apps-gateway/04-developer-settings.json")
+        t.seed_first_run()
+        apps_gateway.sign_in(t, "alice")
+        minted = json.loads(apps_gateway.credentials(t).read_text())["enterpriseGateway"]["jwt"]
+        assert signed_with(minted, new) and not signed_with(minted, apps_gateway.JWT_SECRET)
+        ask = {"model": "claude-sonnet-4-6", "max_tokens": 16,
+               "messages": [{"role": "user", "content": "hi"}]}
+        answers = {}
+        for name, token in (("new", minted), ("old", held),
+                            ("neither", forged("a-third-secret-nobody-configured-0123",
+                                               json.loads(_b64(held.split(".")[1]))))):
+            status, body = apps_gateway.get(gw, "/v1/messages", token, method="POST", body=ask)
+            answers[name] = status
+            print(name, status, body[:200])
+        assert answers == {"new": 200, "old": 200, "neither": 401}, answers
+    finally:
+        gw.stop()
+
+
+def test_a_denied_sign_in_is_logged(apps_gw):
+    """Someone presses Deny on the gateway's device page for a code: the page says the
+    sign-in was stopped, the gateway logs `device.deny`, and the device polling for its token
+    gets `access_denied`."""
+    from tests.harness import browser
+    form = urllib.parse.urlencode({"client_id": "claude-code",
+                                   "surface": "claude_code"}).encode()
+    with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
+                                timeout=10) as r:
+        grant = json.loads(r.read())
+    with browser.browser() as b:
+        page = b.new_page()
+        page.goto(grant["verification_uri_complete"])
+        page.click("button.deny")
+        page.wait_for_load_state()
+        shown = page.inner_text("body")
+    print(shown)
+    assert "You stopped this sign-in." in shown, shown
+    status, body = _post_form(apps_gw.url + "/oauth/token", {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": grant["device_code"], "client_id": "claude-code"})
+    assert (status, json.loads(body)["error"]) == (400, "access_denied"), (status, body)
+    signing_in = [(e["evt"], e["result"]) for e in apps_gateway.events(apps_gw)
+                  if e["evt"].startswith(("device.", "session."))]
+    assert signing_in == [("device.authorize", "success"), ("device.deny", "denied")], \
+        signing_in
+
+
+def test_a_sign_in_finished_in_another_browser_is_refused(apps_gw):
+    """The IdP sends the browser back to the gateway without the cookie the device page set
+    when the code was entered (as in a browser other than the one the code was entered in):
+    the gateway refuses to complete the sign-in, says why on the page, logs
+    `device.callback` with `browser_mismatch`, and mints no token."""
+    from tests.harness import browser, oidc_idp
+    form = urllib.parse.urlencode({"client_id": "claude-code",
+                                   "surface": "claude_code"}).encode()
+    with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
+                                timeout=10) as r:
+        grant = json.loads(r.read())
+    with browser.browser() as b:
+        first = b.new_page()
+        first.goto(grant["verification_uri"])
+        first.fill("input", grant["user_code"])
+        first.click("button")
+        first.wait_for_selector("input[name=username]")
+        names = [c["name"] for c in first.context.cookies(apps_gw.url)]
+        assert "gw_dev" in names, names  # what the device page set in this browser
+        first.context.clear_cookies(name="gw_dev")  # as a browser that never entered the code
+        oidc_idp.sign_in(first, "alice")
+        first.wait_for_load_state()
+        shown = first.inner_text("body")
+    print(shown)
+    assert "started in a different browser" in shown, shown
+    signing_in = [(e["evt"], e["result"]) for e in apps_gateway.events(apps_gw)
+                  if e["evt"].startswith(("device.", "session."))]
+    assert signing_in == [("device.authorize", "success"), ("device.verify", "redirect"),
+                          ("device.callback", "browser_mismatch")], signing_in
+
+
+def _post_form(url: str, fields: dict) -> tuple[int, str]:
+    import urllib.error
+    try:
+        with urllib.request.urlopen(url, urllib.parse.urlencode(fields).encode(),
+                                    timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, developers,
