@@ -5,8 +5,9 @@ gateway.yaml, both byte for byte, through the same runner as LiteLLM and nginx
 
 The harness shapes only the world: PATH to the pinned Claude Code, and the environment
 variables the published gateway.yaml references (`${VAR}`): where the IdP, PostgreSQL and
-the upstream live, and visibly fake secrets. Everything on loopback needs
-CLAUDE_GATEWAY_ALLOW_LOOPBACK=1 (the gateway refuses loopback targets by default)."""
+the upstream live, and visibly fake secrets. The IdP and the upstream on loopback need
+CLAUDE_GATEWAY_ALLOW_LOOPBACK=1 (without it the gateway refuses them; PostgreSQL on loopback
+it accepts: test_loopback_targets_are_refused_by_default)."""
 
 from __future__ import annotations
 
