@@ -36,7 +36,8 @@ QUICKSTART = "tests/guides/test_quickstart.py"
 ENGINES = ["tests/guides/test_production.py", "tests/guides/test_kubernetes.py",
            "tests/guides/test_apps_gateway.py", "tests/guides/test_apps_gateway_policy.py",
            "tests/guides/test_apps_gateway_operations.py",
-           "tests/guides/test_apps_gateway_deploy.py", "tests/site"]
+           "tests/guides/test_apps_gateway_deploy.py",
+           "tests/guides/test_apps_gateway_readiness.py", "tests/site"]
 # Long files that need no engine, run in the engines lane to even the lanes out. Chosen from
 # a whole run's --durations (2026-12-02: engines lane 1283 s, the other 2155 s; these two
 # took 360 s and 112 s of the latter). Re-measure when a lane grows.
