@@ -83,6 +83,8 @@ def test_hosts_contacted_in_print_mode(gateway, terminal):
         with recording_proxy() as proxy:
             claude_replied(terminal.run(CONNECT, *extra, ASK), "pong")
             seen = _hosts(proxy)
+        if extra:  # the page: with the variable, no host besides the gateway
+            assert seen == [], seen
         rows.append(_row(label, seen, test) if extra else
                     _unquiet_row(label, seen, set(), {"api.anthropic.com:443"}, test))
     captures.check("field-egress/print.md", HEAD + "\n" + "\n".join(rows) + "\n")
@@ -104,6 +106,12 @@ def test_hosts_contacted_in_interactive_mode(gateway, tmp_path):
                 screen.wait(r"pong[\s\S]+pong")
                 time.sleep(5)  # the session stays open a moment, as a developer's would
             seen = _hosts(proxy)
+        # The page's sentences, row by row (the capture below shows the same):
+        assert gateway.received("POST", r"^/v1/messages"), "no answer came through the gateway"
+        if extra == [QUIET]:
+            assert seen == ["downloads.claude.ai:443"], seen
+        elif extra:
+            assert seen == [], seen
         test = "test_hosts_contacted_in_interactive_mode"
         rows.append(_row(label, seen, test) if extra else _unquiet_row(
             label, seen, {"api.anthropic.com:443", "downloads.claude.ai:443"},
