@@ -60,8 +60,37 @@ def generate() -> dict:
                   r"router_settings", proxy_source)
     router_refused = sorted(eval(m.group(1))) if m else []  # a set literal of strings
 
+    # ... and an unknown key is logged with this warning (its %s is the key).
+    m = re.search(r"elif k in \{[^}]*\}:.*?verbose_proxy_logger\.warning\(\s*\"([^\"]*%s[^\"]*)\"",
+                  proxy_source, re.S)
+    router_unknown_warning = m.group(1) if m else None
+
     cache = [p for p in inspect.signature(Cache.__init__).parameters
              if p not in ("self", "kwargs") and not p.startswith("_")]
+    # A cache_params key that Cache does not name goes on to the backend's client as a keyword
+    # argument: the Redis client takes these (LiteLLM's own list of them) ...
+    from litellm._redis import _get_redis_kwargs
+    redis_client = sorted(_get_redis_kwargs())
+    # ... and S3Cache hands it to boto3's client(), beside the arguments S3Cache sets itself.
+    import boto3.session
+    from litellm.caching.s3_cache import S3Cache
+    s3_source = inspect.getsource(S3Cache.__init__)
+    call = re.search(r"boto3\.client\((.*?)\*\*kwargs", s3_source, re.S)
+    s3_set = set(re.findall(r"(\w+)=", call.group(1))) if call else set()
+    s3_client = sorted(p for p in inspect.signature(boto3.session.Session.client).parameters
+                       if p not in ("self", "service_name") and p not in s3_set)
+
+    # Top-level sections: what the proxy's config loader reads of the whole file (the
+    # ProxyConfig methods given the parsed file as `config`), and `include:`, which it
+    # resolves before anything else.
+    top_level = set()
+    whole_file = re.compile(r"(?<![\w.])config(?:\.get\(|\[)\s*[\"']([A-Za-z_]+)[\"']")
+    for name, fn in inspect.getmembers(proxy_server.ProxyConfig, inspect.isfunction):
+        if name == "load_config" or "config" in inspect.signature(fn).parameters:
+            top_level |= set(whole_file.findall(inspect.getsource(fn)))
+    from litellm.proxy.common_utils import config_includes
+    if re.search(r"[\"']include[\"']", inspect.getsource(config_includes)):
+        top_level.add("include")
 
     return {
         "litellm_version": importlib.metadata.version("litellm"),
@@ -70,7 +99,11 @@ def generate() -> dict:
         "litellm_settings": sorted(litellm_keys),
         "router_settings": sorted(router),
         "router_settings_refused": router_refused,
+        "router_settings_unknown_warning": router_unknown_warning,
+        "top_level": sorted(top_level),
         "cache_params": sorted(cache),
+        "cache_redis_client_params": redis_client,
+        "cache_s3_client_params": s3_client,
         "cache_types": sorted(t.value for t in LiteLLMCacheType),
         "routing_strategies": sorted(VALID_ROUTING_STRATEGIES),
     }
