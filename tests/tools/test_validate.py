@@ -259,6 +259,28 @@ def test_litellm_schema_is_generated_from_the_pinned_litellm():
     assert "master_key" not in litellm_schema.load()["litellm_settings"]
 
 
+def test_generated_sections_cover_every_published_config():
+    """The top-level sections are read out of LiteLLM's config loader by pattern; a section a
+    published config uses that the pattern missed would be called misspelt or ignored."""
+    import yaml
+
+    from tests.harness.project import SNIPPETS
+
+    top_level = set(litellm_schema.load()["top_level"])
+    assert {"model_list", "general_settings", "litellm_settings", "router_settings",
+            "include", "environment_variables"} <= top_level
+    configs = 0
+    for path in sorted(SNIPPETS.rglob("*.yaml")):
+        try:
+            config = yaml.safe_load(path.read_text())
+        except yaml.YAMLError:
+            continue  # Kubernetes manifests with several documents, templates
+        if isinstance(config, dict) and {"model_list", "general_settings"} & set(config):
+            configs += 1
+            assert set(config) <= top_level, (path, set(config) - top_level)
+    assert configs >= 5, configs
+
+
 def test_runs_as_a_module_like_the_console_script(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(GOOD)
