@@ -121,7 +121,7 @@ def test_readyz_through_a_postgres_outage_and_back(apps_gateway_world, developer
             shown += [f"# PostgreSQL stopped; within store.readiness_grace_seconds ({GRACE} s):",
                       f"# GET /readyz: {status[0]} {status[1]}",
                       request, during.output.rstrip("\n"),
-                      f"# POST /oauth/device_authorization (a new sign-in's first request): "
+                      f"# POST /oauth/device_authorization (a new sign-in starting): "
                       f"{sign_in_during[0]} {sign_in_during[1]}"]
 
             # After the grace: /readyz reports not ready, never sooner than GRACE seconds
@@ -141,7 +141,7 @@ def test_readyz_through_a_postgres_outage_and_back(apps_gateway_world, developer
                       "not answering:",
                       f"# GET /readyz: {status[0]} {status[1]}",
                       request, after.output.rstrip("\n"),
-                      f"# POST /oauth/device_authorization (a new sign-in's first request): "
+                      f"# POST /oauth/device_authorization (a new sign-in starting): "
                       f"{sign_in_after_grace[0]} {sign_in_after_grace[1]}"]
         finally:
             postgres_server.start()
