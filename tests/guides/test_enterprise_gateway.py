@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import anthropic_wire, background, captures, nginx
+from tests.harness import anthropic_wire, background, captures, front_door, nginx
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.project import CLAUDE_CODE_VERSION
 from tests.harness.provider_fake import serving
@@ -261,11 +261,18 @@ def test_litellm_forwards_what_claude_code_needs(litellm, upstream, terminal):
 
 def test_custom_gateway_forwards_what_claude_code_needs(custom_gateway, upstream, terminal):
     sent = cli_headers(terminal, upstream)
-    claude_replied(terminal.run("enterprise/13-connect.sh", FIRST_REQUEST), "pong")
+    with front_door.record(8080) as nginx_door, front_door.record(4000) as litellm_door:
+        claude_replied(terminal.run("enterprise/13-connect.sh", FIRST_REQUEST), "pong")
     (arrived,) = upstream_messages(upstream)
     assert_forwarded(sent, arrived)
-    # The developer's token stopped at the gateway; LiteLLM got its own key and used the
-    # provider key upstream.
+    # The developer's token stopped at nginx: it arrived there, and nothing nginx sent on to
+    # LiteLLM (every request at LiteLLM's door, headers and bodies) carries it; LiteLLM got
+    # its own key, and the provider only the provider key.
+    assert any(ALICE in str(r.headers) for r in nginx_door.requests), nginx_door.lines()
+    assert litellm_door.requests, "nginx forwarded nothing to LiteLLM"
+    for r in litellm_door.requests:
+        assert ALICE not in str(r.headers) + r.body.decode(errors="replace"), r
+        assert MASTER_KEY in str(r.headers), r
     assert ALICE not in json.dumps(arrived.headers)
     assert arrived.header("x-api-key") == PROVIDER_KEY
     assert access_codes(custom_gateway) == ["200"]  # the page's "how do I know it worked"
