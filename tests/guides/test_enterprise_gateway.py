@@ -105,8 +105,15 @@ def test_both_set_sends_both(upstream, terminal):
 
 
 def test_custom_headers_one_per_line(upstream, terminal):
+    """Each custom header on the model request; the start-up connection check, the other
+    request at the door, carries none of them (nor the credential)."""
     direct(terminal, upstream)
-    claude_replied(terminal.run("enterprise/03-custom-headers.sh", FIRST_REQUEST), "pong")
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run("enterprise/03-custom-headers.sh", FIRST_REQUEST), "pong")
+    assert door.lines() == ["HEAD /api/hello", "POST /v1/messages?beta=true"]
+    check = door.requests[0]
+    for name in ("x-gateway-key", "x-team", "authorization", "x-api-key"):
+        assert check.header(name) is None, f"the connection check carried {name}"
     (call,) = upstream_messages(upstream)
     assert call.header("x-gateway-key") == ALICE
     assert call.header("x-team") == "platform"
@@ -114,11 +121,18 @@ def test_custom_headers_one_per_line(upstream, terminal):
 
 
 def test_custom_headers_do_not_replace_the_credential(upstream, terminal):
+    """A custom header alone: Claude Code sends no model request. Everything that reaches
+    the address it was given is the connection check."""
     direct(terminal, upstream)
     terminal.env["ANTHROPIC_CUSTOM_HEADERS"] = f"X-Gateway-Key: {ALICE}"
-    claude_failed_with(terminal.run(FIRST_REQUEST), "Not logged in · Please run /login",
-                       within_s=15)
-    assert not upstream_messages(upstream)
+    with front_door.record(upstream.port) as door:
+        result = terminal.run(FIRST_REQUEST)
+        time.sleep(2)  # anything sent as Claude Code exits still arrives
+    claude_failed_with(result, "Not logged in · Please run /login", within_s=15)
+    assert door.lines() == ["HEAD /api/hello"]  # every request the address was sent
+    (check,) = door.requests
+    for name in ("authorization", "x-api-key", "x-gateway-key"):
+        assert check.header(name) is None, f"the connection check carried {name}"
 
 
 class TokenAgent:
@@ -564,9 +578,14 @@ def test_litellm_rpm_does_not_limit_claude_code(gateways, provider, terminal):
     gw = gateways.get(LITELLM_START, RATE_LIMITED_CONFIG,
                       env={"ANTHROPIC_API_BASE": provider.url}, restart=True)
     provider.reset()
-    for _ in range(4):  # rpm: 2, yet every request goes through
-        claude_replied(terminal.run("quickstart/06-connect-shell.sh", FIRST_REQUEST), "pong")
+    with front_door.record(4000) as door:
+        for _ in range(4):  # rpm: 2, yet every request goes through
+            claude_replied(terminal.run("quickstart/06-connect-shell.sh", FIRST_REQUEST),
+                           "pong")
     assert len(upstream_messages(provider)) == 4
+    # ... the first time: a 429 that Claude Code retried would show as a fifth POST here.
+    posts = [r.path.split("?")[0] for r in door.requests if r.method == "POST"]
+    assert posts == ["/v1/messages"] * 4, door.lines()
     # The same config does limit the OpenAI-style route (a minute boundary may reset the
     # count once, hence up to four calls).
     codes = [chat_completion_status(gw.url) for _ in range(4)]

@@ -9,13 +9,14 @@ import shlex
 import socket
 import subprocess
 import textwrap
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 import yaml
 
-from tests.harness import anthropic_wire, background, captures, components
+from tests.harness import anthropic_wire, background, captures, components, front_door
 from tests.harness.expect import (
     claude_failed_with,
     claude_replied,
@@ -343,10 +344,18 @@ def pitfall(name: str, result, command: str = "quickstart/07-first-request.sh") 
 
 
 def test_pitfall_base_url_without_token(gateway, upstream, terminal):
+    """No key: Claude Code sends no model request. The gateway's door, not only the
+    provider behind it, sees just the connection check, and it carries no credential."""
     terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:4000"
-    result = terminal.run("quickstart/07-first-request.sh")
+    with front_door.record(4000) as door:
+        result = terminal.run("quickstart/07-first-request.sh")
+        time.sleep(2)  # anything sent as Claude Code exits still arrives
     claude_failed_with(result, "Not logged in", within_s=15)
-    assert not upstream_messages(upstream)
+    assert door.lines() == ["HEAD /api/hello"]  # every request the gateway was sent
+    (check,) = door.requests
+    assert check.header("authorization") is None and check.header("x-api-key") is None
+    assert check.body == b""
+    assert not upstream.requests
     pitfall("no-token", result)
 
 

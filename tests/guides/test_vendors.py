@@ -5,6 +5,9 @@ says its gateway checks."""
 
 from __future__ import annotations
 
+import time
+
+from tests.harness import front_door
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 
 FIRST_REQUEST = "quickstart/07-first-request.sh"
@@ -25,11 +28,17 @@ def test_cloudflare_key_and_gateway_token(upstream, terminal):
 
 def test_portkey_headers_alone_are_not_logged_in(upstream, terminal):
     """Portkey's guide sets only custom headers; on a machine where Claude Code is not
-    logged in, the pinned CLI stops before sending anything."""
+    logged in, the pinned CLI sends no model request: the vendor's address receives only
+    the connection check, without a credential or the custom headers."""
     at_stand_in(terminal, upstream)
-    result = terminal.run("vendors/02-portkey.sh", FIRST_REQUEST)
+    with front_door.record(upstream.port) as door:
+        result = terminal.run("vendors/02-portkey.sh", FIRST_REQUEST)
+        time.sleep(2)  # anything sent as Claude Code exits still arrives
     claude_failed_with(result, "Not logged in · Please run /login", within_s=15)
-    assert not upstream_messages(upstream)
+    assert door.lines() == ["HEAD /api/hello"]  # every request the address was sent
+    (check,) = door.requests
+    assert not {"authorization", "x-api-key"} & set(check.headers)
+    assert not [name for name in check.headers if name.startswith("x-portkey-")]
 
 
 def test_portkey_headers_are_sent_each_on_its_own(upstream, terminal):
