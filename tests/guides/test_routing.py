@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.harness import bedrock_wire, components
+from tests.harness import bedrock_wire, components, front_door
 from tests.harness.expect import claude_replied
 from tests.harness.snippets import snippet
 
@@ -92,11 +92,16 @@ def test_a_region_down_claude_code_never_notices(gateway, bedrock, vertex, termi
     not counts: the answers came from us-west-2 or, when a request's retries all drew
     us-east-1, from the Vertex AI fallback."""
     bedrock.down_regions.add("us-east-1")
-    for _ in range(3):
-        result = terminal.run("quickstart/06-connect-shell.sh",
-                              "bedrock/05-disable-experimental-betas.sh",
-                              "quickstart/07-first-request.sh")
-        claude_replied(result, "pong")
+    with front_door.record(4000) as door:
+        for _ in range(3):
+            result = terminal.run("quickstart/06-connect-shell.sh",
+                                  "bedrock/05-disable-experimental-betas.sh",
+                                  "quickstart/07-first-request.sh")
+            claude_replied(result, "pong")
+    # Claude Code never noticed: one Messages request per prompt at the gateway's door, no
+    # retry of its own (a retried error would show as a second POST).
+    posts = [r for r in door.requests if r.method == "POST"]
+    assert [r.path.split("?")[0] for r in posts] == ["/v1/messages"] * 3, door.lines()
     seen = regions(bedrock)
     answered = seen.count("us-west-2") + len(vertex.received("POST", "Predict$"))
     assert answered == 3 and set(seen) <= {"us-east-1", "us-west-2"}, seen
