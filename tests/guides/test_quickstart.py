@@ -158,8 +158,13 @@ def test_first_request_through_the_gateway(how, gateway, upstream, terminal):
 
 
 def test_aliases_reach_their_deployments(gateway, upstream, terminal):
-    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/08-aliases.sh")
+    """The names Claude Code asks the gateway for (read at its door, every request), and the
+    deployments they reach behind it."""
+    with front_door.record(4000) as door:
+        result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/08-aliases.sh")
     assert result.code == 0 and result.stdout.split() == ["pong", "pong"], result.output
+    asked = [json.loads(r.body)["model"] for r in door.requests if r.method == "POST"]
+    assert asked == ["claude-sonnet-5-5", "claude-haiku-5-5"], door.lines()
     assert upstream_models(upstream) == ["claude-sonnet-5-5", "claude-haiku-5-5"]
 
 
