@@ -11,6 +11,7 @@ import pytest
 
 from tests.harness import bedrock_wire, captures, front_door, vertex_wire
 from tests.harness.expect import claude_failed_with, claude_replied
+from tests.harness.provider_fake import serving
 from tests.harness.snippets import snippet
 
 START = ("field-betas/02-start-gateway.sh",)
@@ -119,12 +120,32 @@ def test_disable_experimental_betas_on_the_vertex_route(vertex_gateway, vertex, 
 
 
 def test_litellm_beta_map_is_bundled_and_fetched():
-    """What the page says about the map: bundled in the package, fetched from the internet at
-    startup unless LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True (read from the pinned source)."""
+    """The map ships in the pinned package; the published start sets the variable that keeps
+    LiteLLM on it (the fetch itself: the next test)."""
     from tests.harness import components
     site = next(components.litellm_bin().parent.glob("lib/python3*/site-packages/litellm"))
-    source = (site / "anthropic_beta_headers_manager.py").read_text()
-    assert "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS" in source
-    assert "raw.githubusercontent.com" in source or "LITELLM_ANTHROPIC_BETA_HEADERS_URL" in source
     assert (site / "anthropic_beta_headers_config.json").is_file()
     assert "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True" in snippet(START[0]).read_text()
+
+
+def test_beta_map_is_fetched_on_first_use_unless_local(gateways, aws_gateway_env, bedrock,
+                                                       terminal):
+    """Where the map comes from is LiteLLM's own LITELLM_ANTHROPIC_BETA_HEADERS_URL, pointed
+    here at a local recorder that answers 404 (as an unreachable GitHub would fail). Without
+    LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS (the quickstart's start): nothing is fetched while
+    LiteLLM starts, one GET on the first Bedrock request, a warning, and the bundled map
+    then decides. With the published start and the same request: no fetch at all."""
+    with serving() as maps:
+        url = f"{maps.url}/anthropic_beta_headers_config.json"
+        env = {**aws_gateway_env, "AWS_REGION_NAME": "us-east-1",
+               "LITELLM_ANTHROPIC_BETA_HEADERS_URL": url}
+        fetching = gateways.get(("quickstart/03-start-gateway.sh",), BEDROCK, env=env)
+        assert maps.received() == [], "fetched while starting"
+        terminal.run(CONNECT, ASK)  # Claude Code's beta flags: LiteLLM filters them
+        assert [(r.method, r.path) for r in maps.received()] == [
+            ("GET", "/anthropic_beta_headers_config.json")]
+        assert f"Failed to fetch remote beta headers config from {url}" in fetching.log()
+        gateways.get(START, BEDROCK, env=env)
+        maps.reset()
+        terminal.run(CONNECT, ASK)  # the same flags to filter, as above
+        assert maps.received() == [], "the published start fetched the map"
