@@ -237,7 +237,8 @@ def check_errors(base, bearer, timeout) -> Check:
                "unknown models, so Claude Code shows it instead of retrying")
     elif not message:
         c.fail(f"{status} without a JSON error.message: {printable(data, 120)}",
-               "answer errors as JSON with error.message; Claude Code prints that message")
+               "answer errors as JSON with error.message; Claude Code prints it after a "
+               "400 (after a 404 it prints its own model message)")
     else:
         c.detail = f"unknown model → {status}, error.message: {printable(message, 60)}"
     return c

@@ -31,7 +31,8 @@ def gateway(gateways, upstream):
 class BrokenGateway:
     """A reverse proxy in front of a real gateway with one defect: `buffer` reads the whole
     upstream answer before sending any of it (as a proxy with response buffering does);
-    `reject-bearer` refuses requests that authenticate with Authorization: Bearer."""
+    `reject-bearer` refuses requests that authenticate with Authorization: Bearer;
+    `html-errors` answers every error with an HTML page instead of the gateway's JSON."""
 
     def __init__(self, upstream: str, defect: str):
         outer = self
@@ -56,6 +57,8 @@ class BrokenGateway:
                         status, kind, data = r.status, r.headers["content-type"], r.read()
                 except urllib.error.HTTPError as e:
                     status, kind, data = e.code, e.headers["content-type"], e.read()
+                if defect == "html-errors" and status >= 400:
+                    kind, data = "text/html", b"<html><body>Bad Request</body></html>"
                 self.answer(status, kind, data)  # all at once: buffered
 
             def answer(self, status, kind, data):
@@ -93,6 +96,7 @@ def test_probe_passes_against_litellm(gateway, monkeypatch):
 @pytest.mark.parametrize("defect,criterion,reason", [
     ("buffer", "streaming", "all events arrived together at the end — the stream is buffered"),
     ("reject-bearer", "bearer auth", "Authorization: Bearer was refused (401)"),
+    ("html-errors", "error shape", "400 without a JSON error.message"),
 ])
 def test_probe_fails_with_the_reason(defect, criterion, reason, gateway):
     broken = BrokenGateway(gateway.url, defect)
@@ -103,6 +107,9 @@ def test_probe_fails_with_the_reason(defect, criterion, reason, gateway):
     failed = {f.code: f.message for f in found}
     assert f"probe-{criterion.replace(' ', '-')}" in failed, extra["criteria"]
     assert reason in failed[f"probe-{criterion.replace(' ', '-')}"], failed
+    if defect == "html-errors":  # the fix says what Claude Code shows after which status
+        (fix,) = [f.fix for f in found if f.code == "probe-error-shape"]
+        assert "prints it after a 400 (after a 404 it prints its own model message)" in fix
 
 
 def test_probe_cannot_run_without_a_gateway(capsys):
