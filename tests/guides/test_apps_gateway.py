@@ -6,6 +6,9 @@ provider fake stands in for api.anthropic.com and records what reaches it."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import stat
@@ -136,7 +139,12 @@ def test_token_is_stored_in_the_credentials_file(apps_gw, developers):
     entry = stored["enterpriseGateway"]
     assert entry["url"] == "http://localhost:8080"
     assert not any("refresh" in k.lower() for k in entry), entry
-    claims = json.loads(_b64(entry["jwt"].split(".")[1]))
+    head, body, signature = entry["jwt"].split(".")
+    # signed by the gateway itself: HS256 with its session.jwt_secret
+    mac = hmac.new(apps_gateway.JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256)
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    assert hmac.compare_digest(mac.digest(), raw), "not signed with session.jwt_secret"
+    claims = json.loads(_b64(body))
     assert claims["email"] == "alice@example.com" and claims["groups"] == ["engineering"]
     assert claims["exp"] - claims["iat"] == 3600  # session.ttl_hours: 1
     for f in alice.home.rglob("*"):
@@ -158,11 +166,19 @@ def test_first_request_reaches_the_upstream_with_the_gateway_key(apps_gw, develo
     claude_replied(result, "pong")
     captures.check("apps-gateway/first-request.txt", captures.console(
         snippet(FIRST_REQUEST).read_text(), result.stdout))
-    (sent,) = upstream_messages(upstream)
     token = json.loads(apps_gateway.credentials(alice).read_text())["enterpriseGateway"]["jwt"]
+    everything = upstream.received()  # every method and path that reached the upstream
+    assert everything, "nothing reached the upstream"
+    for request in everything:  # the page speaks of what the upstream received, all of it
+        assert request.headers.get("x-api-key") == apps_gateway.UPSTREAM_KEY, request.path
+        assert "authorization" not in request.headers, (request.path, request.headers)
+        assert token not in json.dumps(request.headers), request.path
+        assert token.encode() not in request.body, request.path
+    (sent,) = upstream_messages(upstream)
     assert sent.headers["x-api-key"] == apps_gateway.UPSTREAM_KEY
     assert token not in json.dumps(sent.headers)
     assert "authorization" not in sent.headers
+    print("reached the upstream:", [(r.method, r.path) for r in everything])
     assert sent.headers["user-agent"].endswith(" cc-gateway/2.1.330"), sent.headers
     assert sent.json["model"] == "claude-opus-4-7"  # the default model through the gateway
     summary = (f"x-api-key: {sent.headers['x-api-key']}\n"
