@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.harness import captures, nginx
+from tests.harness import captures, front_door, nginx
 from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
 from tests.harness.snippets import snippet
 
@@ -22,7 +22,7 @@ ONE_REQUEST = "connect/02-one-request.sh"
 SIGN_OUT = "connect/03-sign-out-subscription.sh"
 UNSET_OWN_KEY = "connect/04-unset-own-key.sh"
 CONNECT = "enterprise/13-connect.sh"  # localhost:8080 and alice's gateway token
-USER_SETTINGS = "migrate/01-user-settings-gateway-b.json"  # the same two values, in a file
+USER_SETTINGS = "migrate/05-settings-local-gateway-b.json"  # the same two, own key blanked
 FIRST_REQUEST = "quickstart/07-first-request.sh"
 ALICE = "sk-gw-alice-change-me"
 PROVIDER_KEY = "sk-ant-your-anthropic-key"  # what LiteLLM presents upstream
@@ -154,16 +154,34 @@ def test_signing_out_removes_the_subscription_login(terminal, upstream):
 
 # -- 3. Set the values; your own Anthropic key --------------------------------------------
 
+def _model_requests(door) -> list:
+    """Every request at the door but Claude Code's start-up connection check."""
+    return [r for r in door.requests if (r.method, r.path) != ("HEAD", "/api/hello")]
+
+
 def test_unsetting_your_own_key_keeps_it_from_the_gateway(terminal, upstream):
     terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_API_KEY=OWN_KEY)
-    claude_replied(terminal.run("enterprise/01-auth-token.sh", FIRST_REQUEST), "pong")
-    assert OWN_KEY in everything_sent(upstream), "the exported key went along"
-    upstream.reset()
-    claude_replied(terminal.run("enterprise/01-auth-token.sh", UNSET_OWN_KEY, FIRST_REQUEST),
-                   "pong")
-    (call,) = upstream_messages(upstream)
-    assert call.header("authorization") == f"Bearer {ALICE}"
-    assert OWN_KEY not in everything_sent(upstream)
+    with front_door.record(upstream.port) as door:  # everything sent to the gateway's address
+        claude_replied(terminal.run("enterprise/01-auth-token.sh", FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    models = _model_requests(door)
+    # Every model request carries the own key as x-api-key beside the gateway token; the
+    # connection check carries neither.
+    assert models and all(r.method == "POST" and r.path.startswith("/v1/messages")
+                          for r in models), door.lines()
+    assert all(r.header("x-api-key") == OWN_KEY for r in models), door.lines()
+    assert all(r.header("authorization") == f"Bearer {ALICE}" for r in models), door.lines()
+    checks = [r for r in door.requests if (r.method, r.path) == ("HEAD", "/api/hello")]
+    assert all(r.header("x-api-key") is None and r.header("authorization") is None
+               for r in checks), door.lines()
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run("enterprise/01-auth-token.sh", UNSET_OWN_KEY,
+                                    FIRST_REQUEST), "pong")
+    models = _model_requests(door)
+    assert models and [r.header("authorization") for r in models] == \
+        [f"Bearer {ALICE}"] * len(models), door.lines()
+    assert not any(OWN_KEY in str(r.headers) + r.body.decode(errors="replace")
+                   for r in door.requests), door.lines()
 
 
 # -- 4. One request, then Claude Code ------------------------------------------------------
@@ -204,3 +222,15 @@ def test_user_settings_take_every_shell_to_the_gateway(company_gateway, terminal
         status.output
     claude_replied(terminal.run(FIRST_REQUEST), "pong")
     assert len(upstream_messages(upstream)) == 1
+    # A shell that still exports the developer's own key: the file's empty ANTHROPIC_API_KEY
+    # keeps it from the gateway, on every request its door receives.
+    terminal.env["ANTHROPIC_API_KEY"] = OWN_KEY
+    with front_door.record(8080) as door:
+        claude_replied(terminal.run(FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    models = _model_requests(door)
+    assert models and [r.header("authorization") for r in models] == \
+        [f"Bearer {ALICE}"] * len(models), door.lines()
+    assert not any(OWN_KEY in str(r.headers) + r.body.decode(errors="replace")
+                   for r in door.requests), door.lines()
+    assert all(r.header("x-api-key") is None for r in door.requests), door.lines()
