@@ -174,6 +174,13 @@ def test_protocol_is_served_by_the_gateway(apps_gw):
     assert status == 200 and text.startswith("# Claude Code gateway protocol"), text[:200]
     sections = [line for line in text.splitlines() if line.startswith("## ")]
     captures.check("apps-gateway/protocol-sections.txt", "\n".join(sections))
+    flat = " ".join(text.split())  # what the tutorial says the description says of refresh
+    assert "client silently calls `token_endpoint` with `grant_type=refresh_token`" in flat
+    assert "If you didn't issue a refresh token, the user is sent back through the browser" \
+        " flow instead." in flat
+    # what the policy page says of an expired token: the same 401 as any refused bearer
+    assert "| 401 | `authentication_error` | Missing/expired/invalid bearer; client prompts" \
+        " re-login." in flat
 
 
 def test_rotating_the_session_secret_keeps_developers_signed_in(apps_gateway_world,

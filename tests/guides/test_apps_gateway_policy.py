@@ -5,6 +5,7 @@ the real browser; the IdP's groups decide: alice is in `engineering`, bob in `co
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import urllib.error
@@ -121,7 +122,7 @@ def test_model_outside_the_group_is_refused_by_the_gateway(policy_gw, developers
     assert status == 400, body
     captures.check("apps-gateway/model-refused.json", json.dumps(
         {k: v for k, v in json.loads(body).items() if k != "request_id"}, indent=2))
-    assert upstream_messages(upstream) == []
+    assert upstream.received() == []  # no request of any method or path reached it
 
 
 def test_denied_permission_is_in_force_on_the_client(policy_gw, developers, upstream):
@@ -164,6 +165,18 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
     except urllib.error.HTTPError as e:
         assert e.code == 400
         assert "must be a whole-number decimal string of cents" in e.read().decode()
+    for wrong in ({"x-api-key": "not-a-write-key-0123456789abcdef0123"},
+                  {"authorization": f"Bearer {ADMIN_KEY}"}, {}):
+        req = urllib.request.Request(
+            f"{policy_gw.url}/v1/organizations/spend_limits", method="POST",
+            headers={**wrong, "content-type": "application/json"},
+            data=json.dumps({"scope": {"type": "user", "user_id": "bob"}, "amount": "1",
+                             "period": "monthly"}).encode())
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            raise AssertionError(f"the admin API took {list(wrong)} without a write key")
+        except urllib.error.HTTPError as e:
+            assert e.code in (401, 403), (wrong, e.code)
     result = bob.sh(f"export GATEWAY_ADMIN_KEY={ADMIN_KEY}\nsource {snippet(SPEND_LIMIT)}")
     limit = json.loads(result.stdout)
     captures.check("apps-gateway/spend-limit-created.json", json.dumps(
@@ -183,6 +196,10 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
         failed = bob.run(FIRST_REQUEST)
         claude_failed_with(failed, "spend limit reached")
         assert re.search(r"resets \w+ 1, \d{4}, 12am \(UTC\)", failed.output), failed.output
+        now = datetime.datetime.now(datetime.timezone.utc)
+        first = (now.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        assert f"resets {first:%b} 1, {first:%Y}" in failed.output \
+            or f"resets {first:%B} 1, {first:%Y}" in failed.output, failed.output
         shown = re.sub(r"resets \w+ 1, \d{4}", "resets <Month> 1, <year>", failed.output)
         captures.check("apps-gateway/spend-limit-reached.txt", captures.console(
             snippet(FIRST_REQUEST).read_text(), shown))
@@ -210,6 +227,9 @@ def test_offboarded_user_cannot_sign_in_again(policy_gw, idp, tmp_path):
         assert "Unknown user or wrong password." in seen.pages["after"], seen.pages
         assert not apps_gateway.credentials(t).exists() or "jwt" not in \
             apps_gateway.credentials(t).read_text()
+        # the gateway's own record: no token minted for bob
+        assert not [e for e in apps_gateway.events(policy_gw, "session.mint")
+                    if e.get("sub") == "bob"], apps_gateway.events(policy_gw)
         captures.check("apps-gateway/offboarded-sign-in.txt", seen.pages["after"])
     finally:
         idp.restore()
