@@ -118,6 +118,7 @@ def test_direct_to_gateway_shell_then_project(gateway_a, team, upstream):
         #    everyone else, and her other shells, still go direct.
         assert ask(alice, upstream, UNSET, SHELL) == "A"
         assert ask(bob, upstream) == "direct"
+        assert ask(alice, upstream) == "direct"  # her next shell, without step 1's lines
         # 2. Each developer moves with one settings file of their own (URL and token at once,
         #    the own key blanked), then the repository commits the URL for everyone. The
         #    shells still export the direct URL and the developer's own key.
@@ -245,6 +246,11 @@ def test_url_without_token_is_refused(gateway_a, team, upstream):
     captures.check("migrate/url-without-token.console", captures.console(
         snippet(FIRST_REQUEST).read_text(), result.output))
     assert not upstream_messages(upstream)
+    # Everything the provider received: nothing carrying a key. (Its only visitor is Claude
+    # Code's keyless HEAD /api/hello to the direct address the shell still exports.)
+    assert all((r.method, r.path) == ("HEAD", "/api/hello") and r.header("x-api-key") is None
+               and r.header("authorization") is None for r in upstream.received()), \
+        [(r.method, r.path, r.headers) for r in upstream.received()]
 
 
 def test_gateway_a_to_b_and_back(gateway_b, team, upstream):

@@ -234,6 +234,15 @@ CREDENTIALS = {  # case: (shell, local settings, user settings)
     "helper alone": ({}, {"apiKeyHelper": HELPER}, {}),
     "key alone": ({"ANTHROPIC_API_KEY": KEY}, {}, {}),
 }
+SENT = {  # case: (Authorization, x-api-key) on the Messages request, as measured
+    "shell token and key": (f"Bearer {TOKEN}", KEY),
+    "helper and shell key": (f"Bearer {HELPER_OUT}", KEY),
+    "token, helper and key": (f"Bearer {TOKEN}", KEY),
+    "settings token, key in user settings": (f"Bearer {TOKEN}", KEY),
+    "settings token, shell key blanked": (f"Bearer {TOKEN}", None),
+    "helper alone": (f"Bearer {HELPER_OUT}", HELPER_OUT),
+    "key alone": (None, KEY),
+}
 BEARER_NAMES = {f"Bearer {TOKEN}": "ANTHROPIC_AUTH_TOKEN",
                 f"Bearer {HELPER_OUT}": "the output of apiKeyHelper"}
 
@@ -267,6 +276,8 @@ def test_both_token_kinds_are_both_sent(case, fake, terminal):
     assert all(r.header("authorization") is None and r.header("x-api-key") is None
                for r in others), [(str(r), r.headers) for r in others]
     bearer, x_api_key = call.header("authorization"), call.header("x-api-key")
+    print(f"{case}: authorization={bearer!r} x-api-key={x_api_key!r}")
+    assert (bearer, x_api_key) == SENT[case], (case, bearer, x_api_key)
     key_beside_token = x_api_key == KEY and bearer is not None
     found = [f for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
                                managed=terminal.home / "none")[0] if f.code == "both-tokens"]
