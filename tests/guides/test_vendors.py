@@ -18,12 +18,21 @@ def at_stand_in(terminal, upstream):
 
 
 def test_cloudflare_key_and_gateway_token(upstream, terminal):
+    """Every request the vendor's address receives: each model request carries the
+    Anthropic key and the gateway token; the start-up connection check carries neither."""
     at_stand_in(terminal, upstream)
-    claude_replied(terminal.run("vendors/01-cloudflare.sh", FIRST_REQUEST), "pong")
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run("vendors/01-cloudflare.sh", FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    models = [r for r in door.requests if (r.method, r.path) != ("HEAD", "/api/hello")]
+    assert models and all(r.method == "POST" for r in models), door.lines()
+    assert all(r.header("x-api-key") == "sk-ant-your-anthropic-key" for r in models)
+    assert all(r.header("cf-aig-authorization") == "Bearer your-cf-aig-token" for r in models)
+    assert all(r.header("authorization") is None for r in models)
+    checks = [r for r in door.requests if (r.method, r.path) == ("HEAD", "/api/hello")]
+    assert all(not {"x-api-key", "cf-aig-authorization"} & set(r.headers) for r in checks)
     (call,) = upstream_messages(upstream)
     assert call.header("x-api-key") == "sk-ant-your-anthropic-key"
-    assert call.header("cf-aig-authorization") == "Bearer your-cf-aig-token"
-    assert call.header("authorization") is None
 
 
 def test_portkey_headers_alone_are_not_logged_in(upstream, terminal):
