@@ -386,10 +386,17 @@ def test_pitfall_gateway_started_where_base_url_is_exported(gateways, provider, 
     variable, exported in the gateway's shell, points the gateway at itself."""
     provider.reset()
     gateways.get(("quickstart/06-connect-shell.sh",) + START, CONFIG)  # no redirect to the fake
-    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    with front_door.record(4000) as door:  # Claude Code's requests and the gateway's own
+        result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    print("front door:", door.lines())
     # The gateway called itself with the provider key, which it (rightly) refuses.
     claude_failed_with(result, "AnthropicException", within_s=30)
     assert "No connected db" in result.output
+    posts = [r for r in door.requests if r.method == "POST"]
+    assert any(r.header("x-api-key") == PROVIDER_KEY and MASTER_KEY not in str(r.headers)
+               for r in posts), [(str(r), r.headers) for r in posts]
+    assert any(r.header("authorization") == f"Bearer {MASTER_KEY}" for r in posts), \
+        [(str(r), r.headers) for r in posts]
     assert not upstream_messages(provider)
     pitfall("gateway-loops", result)
 
