@@ -201,6 +201,11 @@ def test_switch_values_as_the_real_cli_reads_them(switch, value, on, fake, termi
     world, is_on = SWITCH_WORLDS[switch]
     _run_claude(terminal, fake, {**world(fake), switch: value})
     assert is_on(fake, default_betas) == on, [(r.method, r.path) for r in fake.requests]
+    if switch in ("CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_BEDROCK") and on:
+        # Every request the fake received (it is ANTHROPIC_BASE_URL too): none is a Messages
+        # request to ANTHROPIC_BASE_URL.
+        assert not fake.received("POST", r"^/shell/v1/messages"), \
+            [(r.method, r.path) for r in fake.requests]
     found = {f.code for f in doctor(env=terminal.env, home=terminal.home, cwd=terminal.project,
                                     managed=terminal.home / "none")[0]}
     # Off by a value the CLI does not read (`enabled`), or on by a value that reads as off
