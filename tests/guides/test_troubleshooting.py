@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import pytest
 import yaml
 
 from tests.harness import background, captures
-from tests.harness.gateway import Gateway, GatewayFailed, tail
+from tests.harness.gateway import GatewayFailed
+from tests.harness.gateway_alone import SERVING, PrivateNetworkGateway
 from tests.harness.project import CAPTURED, ROOT
 from tests.harness.snippets import snippet
 
@@ -138,43 +138,6 @@ def test_every_row_is_a_captured_text():
 # -- the gateway won't start ------------------------------------------------------------------
 
 START = ("quickstart/03-start-gateway.sh",)
-BOOT_TIMEOUT_S = 180  # one start at a time; 20-50 s on 2 busy cores
-
-
-class PrivateNetworkGateway(Gateway):
-    """The quickstart's start, unchanged, in a network namespace of its own: its
-    `--port 4000` is free there whatever the serial tests run. With `port_taken`, another
-    process listens on 4000 there first, as a gateway already running would."""
-
-    port_taken = False
-
-    def _spawn(self, env):
-        script = self._script(snippet)
-        hold = ""
-        if self.port_taken:
-            hold = ("python3 -c 'import socket, time; s = socket.socket(); "
-                    "s.bind((\"0.0.0.0\", 4000)); s.listen(); time.sleep(3600)' & sleep 1; ")
-        argv = ["unshare", "-n", "--", "sh", "-c",
-                f'ip link set lo up && {hold}exec bash -c "$0"', script]
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-
-    def _wait_live(self):
-        """Until LiteLLM exits (the failure expected) or serves (`Uvicorn running on`)."""
-        deadline = time.monotonic() + BOOT_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if (code := self._exit_code()) is not None:
-                raise GatewayFailed(f"exited with {code}:\n" + tail(self.log()))
-            if SERVING.search(self.log()):
-                return
-            time.sleep(0.25)
-        raise AssertionError(f"LiteLLM neither failed nor served in {BOOT_TIMEOUT_S} s:\n"
-                             + self.log())
-
-
-SERVING = re.compile(r"Uvicorn running on http://\S+")
 
 
 def quickstart_config(tmp: Path, change) -> Path:

@@ -98,6 +98,10 @@ class Gateway:
             "LANG": "C.UTF-8",
             # LiteLLM's only outbound call at startup; offline it only costs seconds.
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            # As in the reader's terminal, each print() reaches the log at once: written to a
+            # file, Python holds them until exit, and a gateway stopped by signal loses them
+            # (its banner, "Set models:"), so a test could not see what a reader sees.
+            "PYTHONUNBUFFERED": "1",
             **self.env,
         }
         label, same = self.start_key()

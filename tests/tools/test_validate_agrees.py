@@ -16,11 +16,12 @@ from pathlib import Path
 
 from gateway_assistant import litellm_schema
 from gateway_assistant.validate import validate
-from tests.guides.test_troubleshooting import START, PrivateNetworkGateway
 from tests.harness import background
 from tests.harness.gateway import GatewayFailed
+from tests.harness.gateway_alone import PrivateNetworkGateway
 from tests.harness.snippets import snippet
 
+START = ("quickstart/03-start-gateway.sh",)
 QUICKSTART = snippet("quickstart/02-config.yaml").read_text()
 MASTER = "  master_key: os.environ/GATEWAY_MASTER_KEY\n"
 CALLBACKS = '  callbacks: ["prometheus"]\n'
@@ -102,7 +103,7 @@ def litellm_on_each_case(workdir: Path) -> dict[str, Start]:
             files[extra].write_text(content)
         # Unbuffered, as in the reader's terminal: otherwise what LiteLLM print()s (its model
         # list, "Setting Cache on Proxy") sits in a buffer that a stopped server never writes.
-        gw = PrivateNetworkGateway(START, files, env={"PYTHONUNBUFFERED": "1"})
+        gw = PrivateNetworkGateway(START, files)
         gw.port = 0  # nothing listens on port 0 here: launch()'s port check passes
         served, code = True, None
         try:
