@@ -107,7 +107,9 @@ def test_readyz_through_a_postgres_outage_and_back(apps_gateway_world, developer
             first = alice.run(FIRST_REQUEST)
         claude_replied(first, "pong")
         assert readyz(gw) == (200, "ready")
-        request = captures.console(snippet(FIRST_REQUEST).read_text(), "").rstrip("\n")
+        # The command as a note, not a "$ " line: a block with a command line gets a copy
+        # button, and these three runs are no snippet a reader would paste.
+        request = "# a signed-in developer: " + snippet(FIRST_REQUEST).read_text().strip()
         shown = []
 
         postgres_server.stop()
