@@ -47,3 +47,17 @@ def test_only_the_running_test_is_noted_as_a_user(tmp_path, monkeypatch):
         ("routing/01-multi-region.yaml", "tests/test_x.py::test_a[p (1)]")}
     monkeypatch.setattr(page_scope, "MAP", tmp_path / "used-by.json")
     assert page_scope.save_map(tmp_path) == 1
+
+
+def test_one_user_is_enough_and_a_named_test_counts(tmp_path, monkeypatch):
+    loads = "tests/guides/test_routing.py::test_pinned_litellm_loads_each_routing_config"
+    serves = "tests/guides/test_routing.py::test_each_routing_config_serves_claude_code"
+    monkeypatch.setattr(page_scope, "MAP", tmp_path / "used-by.json")
+    page_scope.MAP.write_text(json.dumps({
+        "routing/01-multi-region.yaml": [f"{serves}[x]", f"{loads}[routing/01-multi-region.yaml]"],
+        "routing/02-least-busy.yaml": [f"{serves}[routing/02-least-busy.yaml]",
+                                       f"{loads}[routing/02-least-busy.yaml]"]}))
+    build = _build(tmp_path, SNIPPET, UNMAPPED)
+    (build / "claims.json").write_text(json.dumps(
+        [{"page": "how-to/routing", "test": "test_pinned_litellm_loads_each_routing_config"}]))
+    assert page_scope.selection(["how-to/routing"], build) == [loads, "docs/how-to/routing.md"]

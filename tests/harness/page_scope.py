@@ -65,31 +65,42 @@ def _name_of(included: str) -> str | None:
     return None
 
 
+def _runs(nodeid: str, chosen: set[str]) -> bool:
+    """Whether a chosen argument runs this test: itself, its function (all parameters), or its
+    whole module."""
+    function = re.sub(r"\[.*\]$", "", nodeid)
+    return bool({nodeid, function, nodeid.split("::")[0]} & chosen)
+
+
 def selection(pages: list[str], build: Path) -> list[str]:
-    """pytest arguments: the tests that used what the pages include (else the modules naming
-    it), the tests their marks name, and the pages' sources."""
+    """pytest arguments: the tests the pages' marks name, one test that used each file the
+    pages include that those do not already run (else the modules naming it), and the pages'
+    sources."""
     blocks = json.loads((build / "code-blocks.json").read_text())
     claims = json.loads((build / "claims.json").read_text())
     modules = _modules()
     used_by = json.loads(MAP.read_text()) if MAP.is_file() else {}
     chosen: set[str] = set()
-    names = {n for e in blocks if e["page"] in pages and e.get("included_from")
-             if (n := _name_of(e["included_from"]))}
-    unmapped = set()
-    for n in names:
-        tests = [t for t in used_by.get(n, []) if _still_there(t, modules)]
-        chosen.update(tests)
-        if not tests:
-            unmapped.add(n)
-    for path, text in modules.items():
-        if any(f'"{n}"' in text or f"'{n}'" in text for n in unmapped):
-            chosen.add(path.relative_to(ROOT).as_posix())
     for target in {c["test"] for c in claims if c["page"] in pages}:
         where, _, name = target.rpartition("::")
         for path, text in modules.items():
             rel = path.relative_to(ROOT).as_posix()
             if (not where or rel == where) and re.search(rf"^\s*def {name}\(", text, re.M):
                 chosen.add(f"{rel}::{name}")
+    names = {n for e in blocks if e["page"] in pages and e.get("included_from")
+             if (n := _name_of(e["included_from"]))}
+    unmapped = set()
+    for n in sorted(names):
+        tests = [t for t in used_by.get(n, []) if _still_there(t, modules)]
+        if not tests:
+            unmapped.add(n)
+        elif not any(_runs(t, chosen) for t in tests):
+            # One test that used it proves it runs: one in a module already chosen if any.
+            near = [t for t in tests if t.split("::")[0] in {c.split("::")[0] for c in chosen}]
+            chosen.add((near or tests)[0])
+    for path, text in modules.items():
+        if any(f'"{n}"' in text or f"'{n}'" in text for n in unmapped):
+            chosen.add(path.relative_to(ROOT).as_posix())
     whole = {c for c in chosen if "::" not in c}
     chosen = {c for c in chosen if c.split("::")[0] not in whole or "::" not in c}
     sources = [f"docs/{p}.md" for p in pages]
