@@ -49,7 +49,7 @@ def test_only_the_running_test_is_noted_as_a_user(tmp_path, monkeypatch):
     assert page_scope.save_map(tmp_path) == 1
 
 
-def test_one_user_is_enough_and_a_named_test_counts(tmp_path, monkeypatch):
+def test_one_user_is_enough_and_a_named_tests_own_cases_count(tmp_path, monkeypatch):
     loads = "tests/guides/test_routing.py::test_pinned_litellm_loads_each_routing_config"
     serves = "tests/guides/test_routing.py::test_each_routing_config_serves_claude_code"
     monkeypatch.setattr(page_scope, "MAP", tmp_path / "used-by.json")
@@ -60,4 +60,8 @@ def test_one_user_is_enough_and_a_named_test_counts(tmp_path, monkeypatch):
     build = _build(tmp_path, SNIPPET, UNMAPPED)
     (build / "claims.json").write_text(json.dumps(
         [{"page": "how-to/routing", "test": "test_pinned_litellm_loads_each_routing_config"}]))
-    assert page_scope.selection(["how-to/routing"], build) == [loads, "docs/how-to/routing.md"]
+    # The named test's cases that ran these files, not every case it has; each file then
+    # already has a user, so nothing else is added.
+    assert page_scope.selection(["how-to/routing"], build) == [
+        f"{loads}[routing/01-multi-region.yaml]", f"{loads}[routing/02-least-busy.yaml]",
+        "docs/how-to/routing.md"]

@@ -172,8 +172,11 @@ def test_circular_fallback_one_hop_each_then_an_error(gateways, provider, aws_ga
 
 def test_allowed_fails_rests_a_failing_region(gateways, provider, aws_gateway_env,
                                               google_gateway_env, bedrock, vertex):
-    gw = gateway_on(gateways, "routing/01-multi-region.yaml", provider, aws_gateway_env,
-                    google_gateway_env)
+    # A fresh router: one that a test before this one saw failing in us-east-1 still rests
+    # it (cooldown_time, 30 s), and this test would never see the first failures.
+    gw = gateways.get(START, {"config.yaml": "routing/01-multi-region.yaml"}, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env},
+        restart=True)
     bedrock.down_regions.add("us-east-1")
     started = time.monotonic()
 

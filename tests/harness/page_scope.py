@@ -80,15 +80,20 @@ def selection(pages: list[str], build: Path) -> list[str]:
     claims = json.loads((build / "claims.json").read_text())
     modules = _modules()
     used_by = json.loads(MAP.read_text()) if MAP.is_file() else {}
+    names = {n for e in blocks if e["page"] in pages and e.get("included_from")
+             if (n := _name_of(e["included_from"]))}
+    # The cases of a parametrized test that ran the pages' own files (a mark on a page about
+    # routing files names a test run for every published config: its routing cases prove it
+    # here; the whole run proves the rest).
+    cases = {t for n in names for t in used_by.get(n, []) if "[" in t}
     chosen: set[str] = set()
     for target in {c["test"] for c in claims if c["page"] in pages}:
         where, _, name = target.rpartition("::")
         for path, text in modules.items():
             rel = path.relative_to(ROOT).as_posix()
             if (not where or rel == where) and re.search(rf"^\s*def {name}\(", text, re.M):
-                chosen.add(f"{rel}::{name}")
-    names = {n for e in blocks if e["page"] in pages and e.get("included_from")
-             if (n := _name_of(e["included_from"]))}
+                own = {t for t in cases if re.sub(r"\[.*\]$", "", t) == f"{rel}::{name}"}
+                chosen.update(own or {f"{rel}::{name}"})
     unmapped = set()
     for n in sorted(names):
         tests = [t for t in used_by.get(n, []) if _still_there(t, modules)]
