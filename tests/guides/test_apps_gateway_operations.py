@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -132,11 +133,7 @@ def test_idp_down_at_sign_in(apps_gw, idp, developers, upstream):
     idp.stop()
     try:
         claude_replied(alice.run(FIRST_REQUEST), "pong")  # signed in already: unaffected
-        form = urllib.parse.urlencode({"client_id": "claude-code",
-                                       "surface": "claude_code"}).encode()
-        with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
-                                    timeout=10) as r:
-            grant = json.loads(r.read())
+        grant = apps_gateway.device_grant(apps_gw)
         with browser.browser() as b:
             page = b.new_page()
             page.goto(grant["verification_uri"])
@@ -280,11 +277,7 @@ def test_a_denied_sign_in_is_logged(apps_gw):
     sign-in was stopped, the gateway logs `device.deny`, and the device polling for its token
     gets `access_denied`."""
     from tests.harness import browser
-    form = urllib.parse.urlencode({"client_id": "claude-code",
-                                   "surface": "claude_code"}).encode()
-    with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
-                                timeout=10) as r:
-        grant = json.loads(r.read())
+    grant = apps_gateway.device_grant(apps_gw)
     with browser.browser() as b:
         page = b.new_page()
         page.goto(grant["verification_uri_complete"])
@@ -309,11 +302,7 @@ def test_a_sign_in_finished_in_another_browser_is_refused(apps_gw):
     the gateway refuses to complete the sign-in, says why on the page, logs
     `device.callback` with `browser_mismatch`, and mints no token."""
     from tests.harness import browser, oidc_idp
-    form = urllib.parse.urlencode({"client_id": "claude-code",
-                                   "surface": "claude_code"}).encode()
-    with urllib.request.urlopen(apps_gw.url + "/oauth/device_authorization", form,
-                                timeout=10) as r:
-        grant = json.loads(r.read())
+    grant = apps_gateway.device_grant(apps_gw)
     with browser.browser() as b:
         first = b.new_page()
         first.goto(grant["verification_uri"])
@@ -335,7 +324,6 @@ def test_a_sign_in_finished_in_another_browser_is_refused(apps_gw):
 
 
 def _post_form(url: str, fields: dict) -> tuple[int, str]:
-    import urllib.error
     try:
         with urllib.request.urlopen(url, urllib.parse.urlencode(fields).encode(),
                                     timeout=10) as r:

@@ -51,12 +51,8 @@ def readyz(gw) -> tuple[int, str]:
 def start_sign_in(gw) -> tuple[int, str]:
     """The first request of a new sign-in (what /login sends first, for a device code): its
     status and the error's message (the whole answer carries a request_id that varies)."""
-    form = urllib.parse.urlencode({"client_id": "claude-code",
-                                   "surface": "claude_code"}).encode()
     try:
-        with urllib.request.urlopen(gw.url + "/oauth/device_authorization", form,
-                                    timeout=15) as r:
-            return r.status, "device code issued" if "user_code" in json.loads(r.read()) else ""
+        return 200, "device code issued" if "user_code" in apps_gateway.device_grant(gw) else ""
     except urllib.error.HTTPError as e:
         body = e.read().decode(errors="replace")
         try:

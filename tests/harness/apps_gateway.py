@@ -16,6 +16,7 @@ import re
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,17 @@ def get(gw: Gateway, path: str, token: str | None = None, method: str = "GET",
 
 
 # -- signing a developer in: interactive /login under tmux, the device page in the browser --
+
+def device_grant(gw: Gateway, timeout: float = 15) -> dict:
+    """The first request of a sign-in, as /login sends it: the gateway's device code, user code
+    and verification page (answered 200, as RFC 8628 says). Raises urllib.error.HTTPError
+    when the gateway refuses it."""
+    form = urllib.parse.urlencode({"client_id": "claude-code", "surface": "claude_code"})
+    with urllib.request.urlopen(gw.url + "/oauth/device_authorization", form.encode(),
+                                timeout=timeout) as r:
+        assert r.status == 200, r.status
+        return json.loads(r.read())
+
 
 DEVICE_CODE = re.compile(r"Code:\s+([A-Z0-9]{4}-[A-Z0-9]{4})")
 
