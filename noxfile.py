@@ -104,12 +104,12 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     timings["tools"] = time.monotonic() - started
     t = time.monotonic()
     # Runs the quickstart's own install snippets (the only step that needs the network).
-    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.start.components")
     timings["pinned LiteLLM + Claude Code"] = time.monotonic() - t
     t = time.monotonic()
     # What the container images need from the network (a Debian root filesystem, the pinned
     # wheels); the images themselves are built offline inside the tests' namespace.
-    session.run("python", "-m", "tests.harness.images")
+    session.run("python", "-m", "tests.harness.start.images")
     timings["image downloads"] = time.monotonic() - t
     t = time.monotonic()
     build_docs(session)
@@ -127,7 +127,7 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     narrowed = any(a.startswith(("-k", "-m")) or Path(a.split("::")[0]).exists()
                    for a in session.posargs)
     # Pages given (docs/…/page.md): prove those pages alone, guards included.
-    from tests.harness import page_scope
+    from tests.harness.proof import page_scope
     pages = [d for a in session.posargs if (d := page_scope.docname(a))]
     failed: dict[str, int] = {}
     try:
@@ -182,7 +182,7 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
         # Also when a lane failed (and for a narrowed run): how often each component started
         # and what its starts cost, from every process's records; then how long each phase
         # took up to there.
-        from tests.harness import starts
+        from tests.harness.proof import starts
         try:
             session.log(starts.report(records))
             if not session.posargs:  # the map a page-scoped run selects its tests from
@@ -321,7 +321,7 @@ def with_components(session: nox.Session) -> None:
     install(session, "docs", "test")
     session.install("-e", ".")
     need_system_tools(session)
-    session.run("python", "-m", "tests.harness.components")
+    session.run("python", "-m", "tests.harness.start.components")
 
 
 @nox.session
@@ -329,7 +329,7 @@ def matrix(session: nox.Session) -> None:
     """Measure the compatibility matrix (conf/matrix.toml): install every listed release
     (cached by version), run the checks for each pair, write docs/_generated/."""
     with_components(session)
-    session.run("python", "-m", "tests.harness.matrix")
+    session.run("python", "-m", "bench.matrix")
     build_docs(session)
 
 
@@ -338,7 +338,7 @@ def drift(session: nox.Session) -> None:
     """The newest Claude Code and the newest LiteLLM that installs here, against the matrix
     checks (`-- all`: the whole suite), and what changed in the binary since the pin."""
     with_components(session)
-    session.run("python", "-m", "tests.harness.drift", *session.posargs)
+    session.run("python", "-m", "bench.drift", *session.posargs)
 
 
 @nox.session(name="bench-gateways")
@@ -350,9 +350,9 @@ def bench_gateways(session: nox.Session) -> None:
     with_components(session)
     # What the container row's image needs from the network, and Portkey's npm package; a
     # failure of either leaves that row out (with the reason), not the bench.
-    session.run("python", "-m", "tests.harness.images", success_codes=[0, 1])
-    session.run("python", "-m", "tests.harness.overhead_variants")
-    session.run("python", "-m", "tests.harness.overhead")
+    session.run("python", "-m", "tests.harness.start.images", success_codes=[0, 1])
+    session.run("python", "-m", "bench.overhead_variants")
+    session.run("python", "-m", "bench.overhead")
     build_docs(session)
 
 
@@ -362,7 +362,7 @@ def bench_resources(session: nox.Session) -> None:
     Code-shaped load, LiteLLM with 1, 2 and 4 workers and Claude apps gateway; writes
     docs/_generated/bench-resources.{json,md} for the FAQ."""
     with_components(session)
-    session.run("python", "-m", "tests.harness.resources")
+    session.run("python", "-m", "bench.resources")
     build_docs(session)
 
 
@@ -373,6 +373,6 @@ def bench_instances(session: nox.Session) -> None:
     writes docs/_captured/production/bench-instances.txt. Needs root (the Docker engine)."""
     install(session, "test")
     need_system_tools(session)
-    session.run("python", "-m", "tests.harness.components")
-    session.run("python", "-m", "tests.harness.images")
-    session.run("python", "-m", "tests.harness.bench_instances", *session.posargs)
+    session.run("python", "-m", "tests.harness.start.components")
+    session.run("python", "-m", "tests.harness.start.images")
+    session.run("python", "-m", "bench.bench_instances", *session.posargs)

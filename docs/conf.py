@@ -93,7 +93,7 @@ last_verified_versions = {"LiteLLM": VERSIONS["litellm"]["version"],
                           "Claude Code": VERSIONS["claude_code"]["version"]}
 
 # Copy buttons copy exactly the commands: `$ ` starts a command, `> ` continues it (see
-# tests/harness/captures.py::console); output lines, empty lines and prompts are never copied.
+# tests/harness/proof/captures.py::console); output lines, empty lines and prompts are never copied.
 # Blocks that are only output (captured files without a prompt) get no copy button at all.
 copybutton_prompt_text = r"\$ |>(?: |$)"
 copybutton_prompt_is_regexp = True

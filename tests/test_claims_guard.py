@@ -1,7 +1,7 @@
 """Claims name their proof: every `{proof}` on the site names a test that was collected and
 passed in this same run (possibly in another pytest process, through GATEWAY_DOCS_RECORDS),
 and a mark that names the observable its sentence rests on (`{proof}`test_x "x-api-key"`)
-names a test whose own asserts or checked captures contain it (harness/observables.py)."""
+names a test whose own asserts or checked captures contain it (harness/proof/observables.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import os
 
 import pytest
 
-from tests.harness import observables, page_scope, records
 from tests.harness.project import ROOT
+from tests.harness.proof import observables, page_scope, records
 
 
 def unproven_claims(claims: list[dict], root=ROOT, **run) -> list[str]:

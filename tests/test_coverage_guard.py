@@ -1,7 +1,7 @@
 """Nothing uncovered: everything preformatted on the built site is either a snippet a test
 ran (showing exactly its bytes), a captured output a test compared (exactly), or an inline
 block Sybil checked in this same run; inline literals that are commands are lines of
-snippets that ran. The judgement itself is tests/harness/coverage.py."""
+snippets that ran. The judgement itself is tests/harness/proof/coverage.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.harness import coverage, page_scope
+from tests.harness.proof import coverage, page_scope
 
 
 @pytest.mark.guard

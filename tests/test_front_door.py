@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.harness import front_door
+from tests.harness.wire import front_door
 
 
 class _Answer(BaseHTTPRequestHandler):

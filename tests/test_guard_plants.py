@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import coverage, static_checks
 from tests.harness.project import CAPTURED, ROOT, SNIPPETS
+from tests.harness.proof import coverage, static_checks
 from tests.test_claims_guard import unproven_claims
 
 CONFIG = "quickstart/02-config.yaml"
@@ -156,7 +156,7 @@ It asks first {proof}`tests/test_x.py::test_other "HEAD /api/hello"`.
 
 # The planted site's tests: what test_that_passed asserts decides the observable plants.
 PLANTED_TESTS = '''
-from tests.harness import captures
+from tests.harness.proof import captures
 
 PROMPT = "Reply with the word pong"
 

@@ -9,8 +9,8 @@ import tomllib
 
 import pytest
 
-from tests.harness import records
 from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
+from tests.harness.proof import records
 
 RESULTS = ROOT / "docs" / "_generated" / "matrix.json"
 MATRIX = tomllib.loads((ROOT / "conf" / "matrix.toml").read_text())

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import threading
 
-from tests.harness import page_scope, records
 from tests.harness.project import ROOT
+from tests.harness.proof import page_scope, records
 
 SNIPPET = ROOT / "snippets/routing/01-multi-region.yaml"
 UNMAPPED = ROOT / "snippets/routing/02-least-busy.yaml"

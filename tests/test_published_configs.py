@@ -21,8 +21,8 @@ import pytest
 
 import gateway_assistant
 from gateway_assistant import claude_code
-from tests.harness import captures
-from tests.harness.snippets import SNIPPETS, snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import SNIPPETS, snippet
 
 QUICKSTART = ("quickstart/03-start-gateway.sh",)
 MULTI = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")

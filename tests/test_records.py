@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.harness import records
 from tests.harness.project import ROOT
+from tests.harness.proof import records
 
 WRITE = """
-from tests.harness import records, snippets, static_checks
+from tests.harness.proof import records, snippets, static_checks
 records.PASSED.add("tests/guides/test_x.py::test_a")
 records.COLLECTED.add("tests/guides/test_x.py::test_a")
 snippets.ran("quickstart/07-first-request.sh")

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import yaml
 
-from tests.harness import claude_binary, components, reference_tables
 from tests.harness.project import ROOT, SNIPPETS
-from tests.harness.static_checks import SETTINGS_SCHEMA
+from tests.harness.proof import reference_tables
+from tests.harness.proof.static_checks import SETTINGS_SCHEMA
+from tests.harness.reader import claude_binary
+from tests.harness.start import components
 
 DOCS = ROOT / "docs"
 
@@ -92,7 +94,7 @@ def test_environment_variable_page_covers_the_binary():
         reference_tables.write(reads)
     assert reference_tables.GENERATED.read_text() == rendered, (
         "docs/_generated/environment-variables.md is stale: run with UPDATE_CAPTURES=1 "
-        "(or python -m tests.harness.reference_tables)")
+        "(or python -m tests.harness.proof.reference_tables)")
 
 
 def test_names_nothing_reads_are_in_neither_component():
@@ -205,7 +207,7 @@ def pinned_litellm_keys() -> dict[str, set[str]]:
     schema = litellm_schema.load()
     types = litellm_package() / "types"
     classes = _class_fields([types / "router.py", types / "utils.py"])
-    from tests.harness.static_checks import LITELLM_CONFIG_KEYS
+    from tests.harness.proof.static_checks import LITELLM_CONFIG_KEYS
     return {
         "(top level)": set(LITELLM_CONFIG_KEYS),
         "general_settings": set(schema["general_settings"]),

@@ -4,8 +4,8 @@ shell passes shellcheck) before the guides run it."""
 import pytest
 
 from tests.harness.project import SNIPPETS
-from tests.harness.snippets import all_snippets
-from tests.harness.static_checks import check_file
+from tests.harness.proof.snippets import all_snippets
+from tests.harness.proof.static_checks import check_file
 
 
 @pytest.mark.parametrize("rel", sorted(all_snippets()))
@@ -27,8 +27,8 @@ def test_settings_schema_names_only_keys_the_pinned_cli_reads():
     `env` name the binary never reads fails (static_checks.check_settings_names)."""
     import pytest
 
-    from tests.harness import claude_binary
-    from tests.harness.static_checks import SETTINGS_SCHEMA, check_json
+    from tests.harness.proof.static_checks import SETTINGS_SCHEMA, check_json
+    from tests.harness.reader import claude_binary
 
     keys = set(SETTINGS_SCHEMA["properties"]) - {"$schema"}
     assert keys <= claude_binary.settings_keys(), keys - claude_binary.settings_keys()

@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.harness import records, starts
 from tests.harness.project import ROOT
+from tests.harness.proof import records, starts
 
 START = """
-from tests.harness import starts
+from tests.harness.proof import starts
 starts.started("LiteLLM", "quickstart/03-start-gateway.sh | config.yaml | env X", 8.0, same="a")
 starts.started("LiteLLM", "quickstart/03-start-gateway.sh | config.yaml | env X", 6.0, same="b",
                ready=False)

@@ -1,5 +1,5 @@
 """Writes code-blocks.json next to the built site: everything on every page that shows
-preformatted text, for the coverage guard (tests/harness/coverage.py) to judge.
+preformatted text, for the coverage guard (tests/harness/proof/coverage.py) to judge.
 
 Listed, each with its page, line and the text the page shows:
 - `block`: every literal block (code fences, code-block/code/sourcecode, literalinclude,

@@ -3,7 +3,7 @@ e.g. ``{proof}`test_first_request``` or ``{proof}`tests/guides/test_quickstart.p
 A mark may name the observable its sentence rests on (a header, a path, a message, a log event),
 in double quotes after the test: ``{proof}`test_first_request "HEAD /api/hello"```; the guard
 then also checks that the test's own asserts or the captures it checks contain that string
-(tests/harness/observables.py).
+(tests/harness/proof/observables.py).
 
 The reader sees a small check mark, not the test's name: the name is only in the mark's
 title, and the mark leads to the test's entry on the evidence page (explanation/evidence:
@@ -97,7 +97,7 @@ def _functions(tests: Path) -> dict[str, list[tuple[Path, ast.FunctionDef, str]]
     return by_name
 
 
-# Calls that assert in the guides' words (tests/harness/expect.py) or check a capture.
+# Calls that assert in the guides' words (tests/harness/reader/expect.py) or check a capture.
 ASSERTING_CALL = re.compile(r"^(\w+\.)?(claude_replied|claude_failed_with|upstream_\w+|check|"
                             r"assert_\w+|expect_\w+)$")
 

@@ -16,9 +16,10 @@ import statistics
 import time
 import urllib.request
 
-from tests.harness import apps_gateway, captures
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.start import apps_gateway
 
 FIRST_REQUEST = "apps-gateway/06-first-request.sh"
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")

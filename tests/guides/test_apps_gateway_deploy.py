@@ -10,8 +10,9 @@ import re
 import kubernetes_validate
 import yaml
 
-from tests.harness import apps_gateway, captures
-from tests.harness.snippets import ran, snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.start import apps_gateway
 
 MANIFESTS = "apps-gateway/30-kubernetes.yaml"
 PRODUCTION = "apps-gateway/32-gateway-production.yaml"

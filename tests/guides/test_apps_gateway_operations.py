@@ -17,10 +17,12 @@ import urllib.request
 
 import yaml
 
-from tests.harness import anthropic_wire, apps_gateway, captures
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.provider_fake import serving
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.start import apps_gateway
+from tests.harness.wire import anthropic_wire
+from tests.harness.wire.provider_fake import serving
 
 TUTORIAL = "apps-gateway/01-gateway.yaml"
 FIRST_REQUEST = "apps-gateway/06-first-request.sh"
@@ -128,7 +130,7 @@ def test_idp_down_at_boot_fails_boot(apps_gateway_world, idp):
 def test_idp_down_at_sign_in(apps_gw, idp, developers, upstream):
     """The IdP goes down after the gateway booted: a developer's sign-in ends on this page
     after the code is entered; when the IdP is back, signing in works again."""
-    from tests.harness import browser
+    from tests.harness.reader import browser
     alice = developers.get("alice")
     idp.stop()
     try:
@@ -237,7 +239,7 @@ def test_rotation_signs_new_tokens_with_the_first_secret(apps_gateway_world, dev
     second) a developer signing in gets a token whose signature verifies with the new secret
     and not with the old one; a token signed with the old secret is still accepted, one
     signed with neither is refused."""
-    from tests.harness.terminal import Terminal
+    from tests.harness.reader.terminal import Terminal
     before = apps_gateway.start({"gateway.yaml": TUTORIAL}, apps_gateway_world)
     try:  # alice signed in before the rotation (now, if no earlier test signed her in)
         held = json.loads(apps_gateway.credentials(developers.get("alice")).read_text())[
@@ -276,7 +278,7 @@ def test_a_denied_sign_in_is_logged(apps_gw):
     """Someone presses Deny on the gateway's device page for a code: the page says the
     sign-in was stopped, the gateway logs `device.deny`, and the device polling for its token
     gets `access_denied`."""
-    from tests.harness import browser
+    from tests.harness.reader import browser
     grant = apps_gateway.device_grant(apps_gw)
     with browser.browser() as b:
         page = b.new_page()
@@ -301,7 +303,8 @@ def test_a_sign_in_finished_in_another_browser_is_refused(apps_gw):
     when the code was entered (as in a browser other than the one the code was entered in):
     the gateway refuses to complete the sign-in, says why on the page, logs
     `device.callback` with `browser_mismatch`, and mints no token."""
-    from tests.harness import browser, oidc_idp
+    from tests.harness.reader import browser
+    from tests.harness.start import oidc_idp
     grant = apps_gateway.device_grant(apps_gw)
     with browser.browser() as b:
         first = b.new_page()
@@ -337,7 +340,7 @@ def test_telemetry_reaches_the_collector_with_identity(apps_gateway_world, devel
     """The relay: Claude Code's OTLP metrics and logs go to the gateway, which forwards them to
     the collector (the recording stand-in) with the developer's identity stamped on; the
     prompt and the upstream key are not in them."""
-    from tests.harness import otlp
+    from tests.harness.start import otlp
     collector = otlp.Collector().start()
     gw = apps_gateway.start({"gateway.yaml": "apps-gateway/12-gateway-telemetry.yaml"},
                             {**apps_gateway_world, "OTLP_COLLECTOR_URL": collector.url})

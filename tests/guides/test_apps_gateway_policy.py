@@ -14,9 +14,11 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import apps_gateway, captures, front_door, oidc_idp
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.start import apps_gateway, oidc_idp
+from tests.harness.wire import front_door
 
 POLICY = {"gateway.yaml": "apps-gateway/10-gateway-policy.yaml"}
 ADMIN_KEY = "gateway-admin-key-change-me-0123456789ab"  # >= 32 characters
@@ -217,7 +219,7 @@ def test_spend_limit_reached(policy_gw, developers, upstream):
 def test_offboarded_user_cannot_sign_in_again(policy_gw, idp, tmp_path):
     """Removed from the IdP: the next sign-in stops at the IdP's page, so no new gateway
     token; the token already issued lives at most session.ttl_hours."""
-    from tests.harness.terminal import Terminal
+    from tests.harness.reader.terminal import Terminal
     idp.remove("bob")
     try:
         t = Terminal(tmp_path)
@@ -292,8 +294,8 @@ def test_public_gateway_address_is_refused_at_login(apps_gateway_world, tmp_path
     import shutil
     import subprocess
 
-    from tests.harness import tls
-    from tests.harness.terminal import Terminal
+    from tests.harness.reader.terminal import Terminal
+    from tests.harness.start import tls
     if not shutil.which("ip"):
         pytest.skip("needs `ip` (Debian package iproute2) to add a public address to lo")
     subprocess.run(["ip", "addr", "add", f"{PUBLIC_IP}/32", "dev", "lo"], check=True)

@@ -17,9 +17,10 @@ import urllib.request
 
 import yaml
 
-from tests.harness import apps_gateway, captures
-from tests.harness.expect import claude_replied
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied
+from tests.harness.start import apps_gateway
 
 PRODUCTION = "apps-gateway/32-gateway-production.yaml"
 FIRST_REQUEST = "apps-gateway/06-first-request.sh"

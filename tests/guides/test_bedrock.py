@@ -6,9 +6,11 @@ import subprocess
 
 import pytest
 
-from tests.harness import anthropic_wire, bedrock_wire, captures, components, front_door
-from tests.harness.expect import claude_failed_with, claude_replied
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied
+from tests.harness.start import components
+from tests.harness.wire import anthropic_wire, bedrock_wire, front_door
 
 START = ("bedrock/02-start-gateway.sh",)
 CONFIG = {"config.yaml": "bedrock/01-config.yaml"}

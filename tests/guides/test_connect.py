@@ -13,9 +13,11 @@ import time
 
 import pytest
 
-from tests.harness import captures, front_door, nginx
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.start import nginx
+from tests.harness.wire import front_door
 
 CHECK = "connect/01-auth-status.sh"
 ONE_REQUEST = "connect/02-one-request.sh"

@@ -21,11 +21,13 @@ import warnings
 
 import pytest
 
-from tests.harness import anthropic_wire, captures, front_door, tls
-from tests.harness.expect import claude_failed_with, upstream_messages
-from tests.harness.forward_proxy import ForwardProxy
-from tests.harness.provider_fake import serving
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, upstream_messages
+from tests.harness.start import tls
+from tests.harness.start.forward_proxy import ForwardProxy
+from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire.provider_fake import serving
 
 GUIDE = "corporate-proxy"
 PASSWORD = "p@ss:w/rd!"  # what the page's user "dev" has; every special character in it

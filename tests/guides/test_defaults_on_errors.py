@@ -11,10 +11,11 @@ address the gateway's `/bedrock` route stands at."""
 
 from __future__ import annotations
 
-from tests.harness import anthropic_wire, background, bedrock_wire
-from tests.harness.expect import claude_failed_with
-from tests.harness.provider_fake import serving
-from tests.harness.terminal import Terminal
+from tests.harness import background
+from tests.harness.reader.expect import claude_failed_with
+from tests.harness.reader.terminal import Terminal
+from tests.harness.wire import anthropic_wire, bedrock_wire
+from tests.harness.wire.provider_fake import serving
 
 FIRST_REQUEST = "quickstart/07-first-request.sh"
 MESSAGES = r"^/v1/messages$"

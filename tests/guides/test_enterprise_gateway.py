@@ -18,12 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import anthropic_wire, background, captures, front_door, nginx
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness import background
 from tests.harness.project import CLAUDE_CODE_VERSION
-from tests.harness.provider_fake import serving
-from tests.harness.snippets import snippet
-from tests.harness.terminal import Terminal
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start import nginx
+from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire.provider_fake import serving
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
 LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}

@@ -9,9 +9,9 @@ import shlex
 
 import pytest
 
-from tests.harness import captures
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -29,7 +29,7 @@ def test_response_cache_answers_only_exact_repeats(gateways, provider, upstream,
     """Developer A asks the same thing twice in one project; developer B asks it in another
     project. Only A's repeat is answered from the cache: Claude Code's request carries the
     working directory, so no two projects share an entry."""
-    from tests.harness.terminal import Terminal
+    from tests.harness.reader.terminal import Terminal
     _gateway(gateways, provider, config={"config.yaml": "faq/01-config-with-cache.yaml"})
     a, b = Terminal(tmp_path / "a"), Terminal(tmp_path / "b")
     seen = []
@@ -81,8 +81,8 @@ def test_response_cache_hits_in_a_multi_turn_session(gateways, provider, upstrea
     """The same two-prompt session with tool use, twice in one checkout, through LiteLLM with
     its in-memory cache and with Redis: requests Claude Code sent (the gateway's request log)
     and requests that reached the provider."""
-    from tests.harness import anthropic_wire
-    anthropic_wire.use_tools(upstream, TOOL_STEPS)
+    from tests.harness.wire import anthropic_tools
+    anthropic_tools.use_tools(upstream, TOOL_STEPS)
     counts = {}
     for kind, config in CACHES.items():
         redis_server.flush()
@@ -201,7 +201,7 @@ DEVELOPER_TOKEN = "sk-gw-alice-change-me"  # in enterprise/11-developers.map
 def test_what_nginx_logs_per_request(gateways, provider, upstream, terminal):
     """The enterprise guide's nginx gateway in front of the quickstart's LiteLLM: one line per
     request in its access log (nginx's default format), nothing on its error log."""
-    from tests.harness import nginx
+    from tests.harness.start import nginx
     _gateway(gateways, provider)
     gw = nginx.start(NGINX_START, NGINX_FILES)
     try:

@@ -9,9 +9,11 @@ import shutil
 
 import pytest
 
-from tests.harness import captures, components, front_door
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.snippets import ran, snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.start import components
+from tests.harness.wire import front_door
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}

@@ -1,7 +1,7 @@
 """Field failures: beta flags and `context_management` through LiteLLM's Bedrock and Vertex AI
 model routes (docs/how-to/field-failures-betas.md). Claude Code speaks the Anthropic Messages
 API to the gateway; LiteLLM translates to the provider; the provider stand-ins refuse what the
-real providers refuse (rules and sources in harness/bedrock_wire.py and vertex_wire.py)."""
+real providers refuse (rules and sources in harness/wire/bedrock_wire.py and vertex_wire.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import json
 
 import pytest
 
-from tests.harness import bedrock_wire, captures, front_door, vertex_wire
-from tests.harness.expect import claude_failed_with, claude_replied
-from tests.harness.provider_fake import serving
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied
+from tests.harness.wire import bedrock_wire, front_door, vertex_wire
+from tests.harness.wire.provider_fake import serving
 
 START = ("field-betas/02-start-gateway.sh",)
 BEDROCK = {"config.yaml": "field-betas/01-bedrock-config.yaml"}
@@ -122,7 +123,7 @@ def test_disable_experimental_betas_on_the_vertex_route(vertex_gateway, vertex, 
 def test_litellm_beta_map_is_bundled_and_fetched():
     """The map ships in the pinned package; the published start sets the variable that keeps
     LiteLLM on it (the fetch itself: the next test)."""
-    from tests.harness import components
+    from tests.harness.start import components
     site = next(components.litellm_bin().parent.glob("lib/python3*/site-packages/litellm"))
     assert (site / "anthropic_beta_headers_config.json").is_file()
     assert "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS=True" in snippet(START[0]).read_text()

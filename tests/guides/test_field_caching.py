@@ -9,8 +9,9 @@ from collections import Counter
 
 import pytest
 
-from tests.harness import anthropic_wire, captures
-from tests.harness.expect import upstream_messages
+from tests.harness.proof import captures
+from tests.harness.reader.expect import upstream_messages
+from tests.harness.wire import anthropic_wire
 
 START = ("field-caching/03-start-gateway.sh",)
 SPREAD = {"config.yaml": "field-caching/01-two-deployments.yaml"}

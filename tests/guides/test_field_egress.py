@@ -11,11 +11,12 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.harness import anthropic_wire, captures
-from tests.harness.expect import claude_replied
-from tests.harness.forward_proxy import ForwardProxy
-from tests.harness.provider_fake import serving
-from tests.harness.terminal import Terminal
+from tests.harness.proof import captures
+from tests.harness.reader.expect import claude_replied
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start.forward_proxy import ForwardProxy
+from tests.harness.wire import anthropic_wire
+from tests.harness.wire.provider_fake import serving
 
 CONNECT = "field-egress/01-connect.sh"
 ASK = "field-egress/02-ask.sh"

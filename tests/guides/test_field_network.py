@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.harness import captures, front_door, nginx, tls
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.forward_proxy import ForwardProxy
-from tests.harness.gateway import Gateway
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.start import nginx, tls
+from tests.harness.start.forward_proxy import ForwardProxy
+from tests.harness.start.gateway import Gateway
+from tests.harness.wire import front_door
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
 LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}

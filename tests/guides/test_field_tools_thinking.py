@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from tests.harness import anthropic_wire, captures, front_door
-from tests.harness.expect import claude_replied, upstream_messages
+from tests.harness.proof import captures
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.wire import anthropic_tools, front_door
 
 LITELLM_START = ("quickstart/03-start-gateway.sh",)
 LITELLM_CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
@@ -77,7 +78,7 @@ def _thinking_in(request) -> list[str]:
 
 def test_thinking_signature_after_a_fallback(fallback_gateway, upstream, terminal):
     (terminal.project / "notes.txt").write_text("pong\n")
-    anthropic_wire.think_then_use_tool(
+    anthropic_tools.think_then_use_tool(
         upstream, "Read", {"file_path": str(terminal.project / "notes.txt")}, down_key=TEAM_A)
     with front_door.record(4000) as door:  # who sends the turn again: Claude Code or LiteLLM
         result = terminal.run(CONNECT, ASK_WITH_TOOL)
@@ -96,7 +97,7 @@ def test_thinking_signature_after_a_fallback(fallback_gateway, upstream, termina
         has_result = any(b.get("type") == "tool_result" for m in c.json["messages"]
                          if isinstance(m.get("content"), list) for b in m["content"])
         steps.append((key, has_result, bool(_thinking_in(c)), getattr(c, "status", None)))
-    minted = anthropic_wire.thinking_signature(TEAM_A, anthropic_wire.THOUGHT)
+    minted = anthropic_tools.thinking_signature(TEAM_A, anthropic_tools.THOUGHT)
     # The signed block reaches the fallback deployment unchanged: LiteLLM does not touch it.
     to_b = [c for c in calls if c.header("x-api-key") == TEAM_B]
     assert to_b and _thinking_in(to_b[0]) == [minted], steps

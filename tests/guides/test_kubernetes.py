@@ -10,9 +10,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.harness import images
-from tests.harness.expect import claude_replied
-from tests.harness.snippets import ran, snippet
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.reader.expect import claude_replied
+from tests.harness.start import images
 
 KUBERNETES_VERSION = "1.37.0"  # the page names it
 MANIFESTS = ["kubernetes/01-configmap.yaml", "kubernetes/02-deployment.yaml",
@@ -69,8 +69,8 @@ def test_bench_instances_output_is_consistent():
     check it is that session's output and that its ratios follow from its own figures."""
     import re
 
-    from tests.harness import captures
     from tests.harness.project import CAPTURED
+    from tests.harness.proof import captures
     text = (CAPTURED / "production/bench-instances.txt").read_text()
     assert text.startswith("nox -s bench-instances:") and "\nmachine: " in text
     direct = float(re.search(r"direct to the provider stand-in: (\d+) req/s", text).group(1))

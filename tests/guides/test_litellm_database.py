@@ -19,8 +19,8 @@ import subprocess
 
 import pytest
 
-from tests.harness import components
-from tests.harness.snippets import ran, snippet
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.start import components
 
 CONFIG = "security/04-config-with-database.yaml"
 DATABASE_URL = "postgresql://litellm:change-me@127.0.0.1:5432/litellm"  # nothing listens

@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 
 import gateway_assistant
-from tests.harness import captures, front_door, isolation, nginx, snippets
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
-from tests.harness.terminal import Terminal
+from tests.harness import isolation
+from tests.harness.proof import captures, snippets
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start import nginx
+from tests.harness.wire import front_door
 
 FIRST_REQUEST = "quickstart/07-first-request.sh"
 SHELL = "quickstart/06-connect-shell.sh"

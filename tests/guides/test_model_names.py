@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.harness.expect import upstream_messages
+from tests.harness.reader.expect import upstream_messages
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "model-names/01-config.yaml"}

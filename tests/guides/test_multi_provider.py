@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.harness import bedrock_wire, captures, front_door
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.wire import bedrock_wire, front_door
 
 START = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
 CONFIG = {"config.yaml": "multi-provider/01-config.yaml"}

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import captures
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import ran, snippet
-from tests.harness.terminal import Result, Terminal
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.reader.terminal import Result, Terminal
 
 FILES = {
     "gateway.env": "production/01-gateway.env",

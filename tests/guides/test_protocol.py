@@ -15,10 +15,11 @@ import urllib.request
 
 import pytest
 
-from tests.harness import anthropic_wire, captures, front_door
-from tests.harness.expect import claude_replied
-from tests.harness.provider_fake import serving
-from tests.harness.terminal import Terminal
+from tests.harness.proof import captures
+from tests.harness.reader.expect import claude_replied
+from tests.harness.reader.terminal import Terminal
+from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire.provider_fake import serving
 
 CONNECT = "protocol/01-connect.sh"
 ASK = "protocol/02-ask.sh"

@@ -16,22 +16,25 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import anthropic_wire, background, captures, components, front_door
-from tests.harness.expect import (
-    claude_failed_with,
-    claude_replied,
-    upstream_messages,
-    upstream_models,
-)
-from tests.harness.gateway import GatewayFailed
+from tests.harness import background
 from tests.harness.project import (
     CLAUDE_CODE_PACKAGE,
     CLAUDE_CODE_VERSION,
     LITELLM_VERSION,
     VERSIONS,
 )
-from tests.harness.snippets import snippet
-from tests.harness.terminal import Terminal
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import (
+    claude_failed_with,
+    claude_replied,
+    upstream_messages,
+    upstream_models,
+)
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start import components
+from tests.harness.start.gateway import GatewayFailed
+from tests.harness.wire import anthropic_wire, front_door
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}

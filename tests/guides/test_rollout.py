@@ -11,9 +11,12 @@ import shutil
 
 import pytest
 
-from tests.harness import captures, claude_binary, isolation, nginx, snippets
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
+from tests.harness import isolation
+from tests.harness.proof import captures, snippets
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader import claude_binary
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.start import nginx
 
 MANAGED = "rollout/01-managed-settings.json"
 HELPER = "enterprise/05-gateway-token.sh"  # saved as /etc/claude-code/gateway-token.sh

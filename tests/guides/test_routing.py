@@ -11,9 +11,10 @@ import urllib.request
 
 import pytest
 
-from tests.harness import bedrock_wire, components, front_door
-from tests.harness.expect import claude_replied
-from tests.harness.snippets import snippet
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied
+from tests.harness.start import components
+from tests.harness.wire import bedrock_wire, front_door
 
 START = ("vertex/04-service-account.sh", "multi-provider/02-start-gateway.sh")
 STRATEGIES = {

@@ -15,10 +15,11 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.harness import captures, nginx, snippets
-from tests.harness.expect import claude_replied, upstream_messages
-from tests.harness.snippets import snippet
-from tests.harness.terminal import Terminal
+from tests.harness.proof import captures, snippets
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start import nginx
 
 MASTER_KEY = "sk-litellm-change-me"
 FIRST_REQUEST = "quickstart/07-first-request.sh"

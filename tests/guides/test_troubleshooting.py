@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import background, captures
-from tests.harness.gateway import GatewayFailed
-from tests.harness.gateway_alone import SERVING, PrivateNetworkGateway
+from tests.harness import background
 from tests.harness.project import CAPTURED, ROOT
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.start.gateway import GatewayFailed
+from tests.harness.start.gateway_alone import SERVING, PrivateNetworkGateway
 
 PAGE = ROOT / "docs" / "troubleshooting" / "index.md"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from tests.harness import front_door
-from tests.harness.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.reader.expect import claude_failed_with, claude_replied, upstream_messages
+from tests.harness.wire import front_door
 
 FIRST_REQUEST = "quickstart/07-first-request.sh"
 

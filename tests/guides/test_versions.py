@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.harness import components
 from tests.harness.project import CLAUDE_CODE_PACKAGE, LITELLM_VERSION, VERSIONS
+from tests.harness.start import components
 
 
 def test_versions_page_matches_the_pinned_packages():

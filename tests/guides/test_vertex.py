@@ -8,10 +8,12 @@ import subprocess
 
 import pytest
 
-from tests.harness import captures, components, tls, vertex_wire
-from tests.harness.expect import claude_failed_with, claude_replied
-from tests.harness.provider_fake import serving
-from tests.harness.snippets import snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied
+from tests.harness.start import components, tls
+from tests.harness.wire import vertex_wire
+from tests.harness.wire.provider_fake import serving
 
 START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
 CONFIG = {"config.yaml": "vertex/02-config.yaml"}
@@ -21,7 +23,7 @@ PREDICT = ("/v1/projects/my-gcp-project/locations/us-east5/publishers/anthropic/
 
 def test_google_auth_install_is_what_the_gateway_runs():
     """The install step is run into the gateway's environment before the tests (see
-    harness/components.py); the version it pins is the one installed there."""
+    harness/start/components.py); the version it pins is the one installed there."""
     (pin,) = re.findall(r"google-auth==([\w.]+)",
                         snippet("vertex/01-install-google-auth.sh").read_text())
     installed = subprocess.run(

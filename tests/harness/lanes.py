@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from .project import ROOT
+from tests.harness.project import ROOT
 
 QUICKSTART = "tests/guides/test_quickstart.py"
 

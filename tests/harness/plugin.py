@@ -7,10 +7,13 @@ import os
 
 import pytest
 
-from . import anthropic_wire, background, gateway, isolation, records, releases
-from .project import CLAUDE_CODE_VERSION, LITELLM_VERSION
-from .provider_fake import ProviderFake, serving
-from .terminal import Terminal
+from tests.harness import background, isolation
+from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION
+from tests.harness.proof import records
+from tests.harness.reader.terminal import Terminal
+from tests.harness.start import gateway, releases
+from tests.harness.wire import anthropic_wire
+from tests.harness.wire.provider_fake import ProviderFake, serving
 
 NO_ISOLATION: str | None = "not entered"
 
@@ -116,7 +119,7 @@ FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
 @pytest.fixture(scope="session")
 def bedrock_provider(isolated):
     """Amazon Bedrock runtime stand-in (its own server, like its own host)."""
-    from . import bedrock_wire
+    from tests.harness.wire import bedrock_wire
     with serving(bedrock_wire.install) as fake:
         yield fake
 
@@ -129,7 +132,7 @@ def bedrock(bedrock_provider):
 @pytest.fixture(scope="session")
 def vertex_provider(isolated):
     """Vertex AI stand-in, with the Google token endpoint a key file can point at."""
-    from . import vertex_wire
+    from tests.harness.wire import vertex_wire
     with serving(vertex_wire.install) as fake:
         yield fake
 
@@ -171,7 +174,7 @@ def google_gateway_env(vertex_provider, tmp_path_factory):
 @pytest.fixture(scope="session")
 def postgres_server(isolated):
     """A throwaway PostgreSQL 15 cluster on 127.0.0.1:5432 for the whole session."""
-    from . import postgres
+    from tests.harness.start import postgres
     why = postgres.why_unavailable()
     if why:
         pytest.skip(why)
@@ -183,7 +186,7 @@ def postgres_server(isolated):
 @pytest.fixture(scope="session")
 def idp(isolated):
     """The company IdP stand-in (oidc-provider) on localhost:9000, users alice and bob."""
-    from . import oidc_idp
+    from tests.harness.start import oidc_idp
     why = oidc_idp.why_unavailable()
     if why:
         pytest.skip(why)
@@ -195,7 +198,7 @@ def idp(isolated):
 @pytest.fixture(scope="session")
 def apps_gateway_world(postgres_server, idp, provider):
     """The environment a published gateway.yaml resolves its ${VAR}s from, here."""
-    from . import apps_gateway
+    from tests.harness.start import apps_gateway
     return apps_gateway.world(idp, postgres_server, provider.url)
 
 
@@ -203,7 +206,7 @@ def apps_gateway_world(postgres_server, idp, provider):
 def apps_gw(apps_gateway_world, upstream):
     """The tutorial's gateway (apps-gateway/01-gateway.yaml) on localhost:8080, per test
     (it boots in well under a second)."""
-    from . import apps_gateway
+    from tests.harness.start import apps_gateway
     gw = apps_gateway.start({"gateway.yaml": "apps-gateway/01-gateway.yaml"},
                             apps_gateway_world)
     yield gw
@@ -215,7 +218,7 @@ def developers(tmp_path_factory, isolated):
     """Signed-in developers, one terminal (HOME) each, signed in once per session through
     the real browser against whichever gateway is running on localhost:8080:
     `developers.get("alice")` returns the Terminal; `.sign_ins[user]` what it showed."""
-    from . import apps_gateway
+    from tests.harness.start import apps_gateway
 
     class Developers:
         def __init__(self):
@@ -243,7 +246,7 @@ def developers(tmp_path_factory, isolated):
 def redis_server(isolated):
     """Debian's redis-server on 127.0.0.1:6379 for one test (it starts in milliseconds), so
     the port is free again for the production guide's own Redis."""
-    from . import redis_server as redis
+    from tests.harness.start import redis_server as redis
     why = redis.why_unavailable()
     if why:
         pytest.skip(why)
@@ -257,8 +260,8 @@ def redis_server(isolated):
 @pytest.fixture(scope="session")
 def docker_engine(isolated):
     """dockerd in this test namespace, its images built (or found built) from the cache."""
-    from . import docker_engine as engines
-    from . import images
+    from tests.harness.start import docker_engine as engines
+    from tests.harness.start import images
     why = engines.why_not()
     if why:
         pytest.skip(f"no Docker engine can run here: {why}")

@@ -1,5 +1,5 @@
 """The built site as a reader meets it: served on loopback, opened in the reader's browser
-(harness/browser.py). `DOCS_BUILD` names the build verify-docs made; alone, the site_build
+(harness/reader/browser.py). `DOCS_BUILD` names the build verify-docs made; alone, the site_build
 fixture (tests/conftest.py) builds it."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import browser as reader_browser
+from tests.harness.reader import browser as reader_browser
 
 # The widths a reader meets: a laptop, and a phone (390 CSS px: today's common iPhone and
 # Pixel widths sit at 390-412, so 390 is the narrower end).

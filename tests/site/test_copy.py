@@ -29,7 +29,7 @@ COPY_ALL = """async () => {
 
 
 def commands(transcript: str) -> str:
-    """The commands of a console transcript (harness/captures.py console())."""
+    """The commands of a console transcript (harness/proof/captures.py console())."""
     out = []
     for line in transcript.splitlines():
         if line.startswith(("$ ", "> ")):

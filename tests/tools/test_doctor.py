@@ -15,8 +15,9 @@ from gateway_assistant import claude_code
 from gateway_assistant import doctor as doctor_module
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
-from tests.harness import anthropic_wire, front_door, isolation
-from tests.harness.provider_fake import serving
+from tests.harness import isolation
+from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire.provider_fake import serving
 
 LAYERS = ("managed", "flag", "local", "project", "user", "shell")
 
@@ -187,7 +188,7 @@ def _run_claude(terminal, fake, extra):
 @pytest.fixture(scope="module")
 def default_betas(fake, tmp_path_factory):
     """The beta flags Claude Code sends with no switch set (what 'fewer' is measured against)."""
-    from tests.harness.terminal import Terminal
+    from tests.harness.reader.terminal import Terminal
     _run_claude(Terminal(tmp_path_factory.mktemp("betas")), fake, {})
     return set(_betas(fake))
 

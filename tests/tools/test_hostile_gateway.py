@@ -13,7 +13,7 @@ import pytest
 from gateway_assistant import secrets
 from gateway_assistant.cli import main
 from gateway_assistant.doctor import doctor
-from tests.harness.hostile_gateway import HostileGateway
+from tests.harness.wire.hostile_gateway import HostileGateway
 
 SECRET = "sk-hostile-0123456789-SECRETPART"
 BOUND_S = 6.0  # a --deadline of 3 s, plus start and stop

@@ -1,5 +1,5 @@
 """gateway-assistant as a reader installs it (`python3 -m pip install .`, run before the tests
-by harness/tool_install.py) works on every tested Python: the oldest the package declares and
+by harness/start/tool_install.py) works on every tested Python: the oldest the package declares and
 the one running the tests. The installed command gives the same findings as the code tested
 in-process."""
 
@@ -11,8 +11,9 @@ import subprocess
 import pytest
 
 from gateway_assistant.validate import validate
-from tests.harness import snippets, tool_install
-from tests.harness.snippets import snippet
+from tests.harness.proof import snippets
+from tests.harness.proof.snippets import snippet
+from tests.harness.start import tool_install
 
 PYTHONS = tool_install.interpreters()
 

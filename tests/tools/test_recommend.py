@@ -14,8 +14,8 @@ import pytest
 
 from gateway_assistant import cli, recommend
 from gateway_assistant.recommend import QUESTIONS, BadAnswer, decide
-from tests.harness import captures, snippets
 from tests.harness.project import ROOT, SNIPPETS
+from tests.harness.proof import captures, snippets
 
 ALL = [dict(zip([q.key for q in QUESTIONS], values))
        for values in itertools.product(*[list(q.choices) for q in QUESTIONS])]

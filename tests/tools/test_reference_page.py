@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from gateway_assistant import validate as validate_module
-from tests.harness import captures
-from tests.harness.gateway import GatewayFailed
-from tests.harness.snippets import ran, snippet
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import ran, snippet
+from tests.harness.start.gateway import GatewayFailed
 
 START = ("quickstart/03-start-gateway.sh",)
 CONFIG = {"config.yaml": "quickstart/02-config.yaml"}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from gateway_assistant import claude_code, litellm_schema
 from gateway_assistant.cli import main
 from gateway_assistant.validate import validate
-from tests.harness import components
+from tests.harness.start import components
 
 ENV = {"ANTHROPIC_API_KEY": "x", "GATEWAY_MASTER_KEY": "x"}
 GOOD = """\

@@ -17,9 +17,9 @@ from pathlib import Path
 from gateway_assistant import litellm_schema
 from gateway_assistant.validate import validate
 from tests.harness import background
-from tests.harness.gateway import GatewayFailed
-from tests.harness.gateway_alone import PrivateNetworkGateway
-from tests.harness.snippets import snippet
+from tests.harness.proof.snippets import snippet
+from tests.harness.start.gateway import GatewayFailed
+from tests.harness.start.gateway_alone import PrivateNetworkGateway
 
 START = ("quickstart/03-start-gateway.sh",)
 QUICKSTART = snippet("quickstart/02-config.yaml").read_text()
