@@ -1,6 +1,10 @@
 """The run is hermetic: nothing outside loopback is reachable."""
 
+import os
+import signal
 import socket
+import subprocess
+import time
 
 import pytest
 
@@ -11,3 +15,31 @@ def test_no_route_out(isolated, address):
         s.settimeout(5)
         s.connect(address)
     assert err.value.errno == 101, f"expected 'Network is unreachable', got {err.value!r}"
+
+
+def test_a_killed_run_leaves_nothing_behind(isolated, tmp_path):
+    """A server a killed run started (its own session, its own network namespace: the run's)
+    is stopped by the next run; a live run's servers and this run's own are not touched."""
+    from tests.harness import isolation
+    orphan = subprocess.Popen(["unshare", "-n", "sleep", "600"], start_new_session=True)
+    live = subprocess.Popen(["unshare", "-n", "sleep", "600"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (isolation._netns(orphan.pid) == isolation._netns(
+                "self") or isolation._netns(live.pid) == isolation._netns("self")):
+            time.sleep(0.05)  # until unshare has entered the new namespace
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        (tmp_path / "dead").write_text(f"{dead.pid} 1 {isolation._netns(orphan.pid)}\n")
+        (tmp_path / "live").write_text(
+            f"{live.pid} {isolation._started(live.pid)} {isolation._netns(live.pid)}\n")
+        report = isolation.leave_nothing_behind(tmp_path)
+        assert orphan.wait(timeout=10) == -signal.SIGTERM
+        assert live.poll() is None
+        assert report == [f"stopped 1 process left running by test run {dead.pid}, "
+                          "which was killed"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["live", str(os.getpid())])
+    finally:
+        for p in (orphan, live):
+            p.kill()
+            p.wait()

@@ -4,13 +4,17 @@ internet fails at once. Entered before any test runs; children inherit it."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import os
 import shlex
+import signal
 import socket
 import struct
 import subprocess
+import time
+from pathlib import Path
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -53,6 +57,60 @@ def _loopback_up() -> None:
         ifreq = fcntl.ioctl(s, siocgifflags, struct.pack("16sH14x", b"lo", 0))
         flags = struct.unpack("16sH14x", ifreq)[1]
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+
+
+# -- Nothing left behind by a run that was killed ------------------------------------------
+# Servers start in sessions of their own (so a test can stop one by its process group), which
+# also keeps them alive when the test process is killed. Every process of a run lives in the
+# run's network namespace: each run notes its namespace, and the next run stops whatever is
+# still in the namespace of a run whose process is gone, by PID.
+
+def _netns(pid: int | str) -> str:
+    return os.readlink(f"/proc/{pid}/ns/net")
+
+
+def _started(pid: int | str) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+
+
+def leave_nothing_behind(runs: Path) -> list[str]:
+    """Stop the processes of earlier runs that died without stopping them; note this run.
+    Returns one line per run cleaned up."""
+    runs.mkdir(parents=True, exist_ok=True)
+    mine, report = _netns("self"), []
+    for note in runs.glob("*"):
+        pid, started, netns = note.read_text().split()
+        try:
+            if _started(pid) == started:
+                continue  # that run is still going
+        except (OSError, IndexError):
+            pass
+        if netns != mine:
+            left = [p for p in os.listdir("/proc") if p.isdigit() and _same(p, netns)]
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                for p in left:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(int(p), sig)
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and any(_same(p, netns) for p in left):
+                    time.sleep(0.1)
+            if left:
+                report.append(f"stopped {len(left)} process{'es' * (len(left) != 1)} left "
+                              f"running by test run {pid}, which was killed")
+        note.unlink(missing_ok=True)
+    (runs / str(os.getpid())).write_text(f"{os.getpid()} {_started('self')} {mine}\n")
+    return report
+
+
+def forget_run(runs: Path) -> None:
+    (runs / str(os.getpid())).unlink(missing_ok=True)
+
+
+def _same(pid: str, netns: str) -> bool:
+    try:
+        return _netns(pid) == netns
+    except OSError:
+        return False
 
 
 # -- A private /etc for one command (managed settings live in /etc/claude-code) -----------

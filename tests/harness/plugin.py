@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.harness import background, isolation
-from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION
+from tests.harness.project import CACHE, CLAUDE_CODE_VERSION, LITELLM_VERSION
 from tests.harness.proof import records
 from tests.harness.reader.terminal import Terminal
 from tests.harness.start import gateway, releases
@@ -22,6 +22,14 @@ def pytest_configure(config):
     global NO_ISOLATION
     # Before any thread or server exists: everything the tests start inherits the namespace.
     NO_ISOLATION = isolation.enter_private_network()
+    if NO_ISOLATION is None:
+        for line in isolation.leave_nothing_behind(CACHE / "runs"):
+            print(line)
+
+
+def pytest_unconfigure(config):
+    if NO_ISOLATION is None:
+        isolation.forget_run(CACHE / "runs")
 
 
 def pytest_report_header(config):
