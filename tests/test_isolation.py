@@ -43,3 +43,28 @@ def test_a_killed_run_leaves_nothing_behind(isolated, tmp_path):
         for p in (orphan, live):
             p.kill()
             p.wait()
+
+
+def test_the_end_of_a_run_stops_what_leaked(isolated):
+    """What is still running in a run's namespace when it ends is stopped, and named (the
+    run itself is spared)."""
+    from tests.harness import isolation
+    leader = subprocess.Popen(["unshare", "-n", "sh", "-c", "sleep 600 & exec sleep 601"],
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and isolation._netns(leader.pid) == \
+                isolation._netns("self"):
+            time.sleep(0.05)
+        netns = isolation._netns(leader.pid)
+        while time.monotonic() < deadline and len(
+                [p for p in os.listdir("/proc") if p.isdigit() and isolation._same(p, netns)]) < 2:
+            time.sleep(0.05)
+        stopped = isolation._stop_namespace(netns, spare=str(leader.pid))
+        assert stopped == ["sleep"]
+        assert leader.poll() is None  # spared
+        assert [p for p in os.listdir("/proc") if p.isdigit() and isolation._same(p, netns)] \
+            == [str(leader.pid)]
+    finally:
+        leader.kill()
+        leader.wait()

@@ -86,14 +86,7 @@ def leave_nothing_behind(runs: Path) -> list[str]:
         except (OSError, IndexError):
             pass
         if netns != mine:
-            left = [p for p in os.listdir("/proc") if p.isdigit() and _same(p, netns)]
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                for p in left:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.kill(int(p), sig)
-                deadline = time.monotonic() + 5
-                while time.monotonic() < deadline and any(_same(p, netns) for p in left):
-                    time.sleep(0.1)
+            left = _stop_namespace(netns)
             if left:
                 report.append(f"stopped {len(left)} process{'es' * (len(left) != 1)} left "
                               f"running by test run {pid}, which was killed")
@@ -102,8 +95,29 @@ def leave_nothing_behind(runs: Path) -> list[str]:
     return report
 
 
-def forget_run(runs: Path) -> None:
+def forget_run(runs: Path) -> list[str]:
+    """At the end of a run: stop what is still running in its namespace (every fixture has
+    stopped its servers by now, so anything left leaked: say what) and drop the note."""
+    left = _stop_namespace(_netns("self"), spare=str(os.getpid()))
     (runs / str(os.getpid())).unlink(missing_ok=True)
+    return left
+
+
+def _stop_namespace(netns: str, spare: str = "") -> list[str]:
+    """SIGTERM, then SIGKILL, every process in `netns` but `spare`; their command names."""
+    left = [p for p in os.listdir("/proc") if p.isdigit() and p != spare and _same(p, netns)]
+    names = []
+    for p in left:
+        with contextlib.suppress(OSError):
+            names.append(Path(f"/proc/{p}/comm").read_text().strip())
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(p), sig)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_same(p, netns) for p in left):
+            time.sleep(0.1)
+    return names
 
 
 def _same(pid: str, netns: str) -> bool:

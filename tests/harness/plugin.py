@@ -29,7 +29,11 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     if NO_ISOLATION is None:
-        isolation.forget_run(CACHE / "runs")
+        left = isolation.forget_run(CACHE / "runs")
+        if left:
+            print(f"stopped {len(left)} process{'es' * (len(left) != 1)} still running at the "
+                  "end: "
+                  + ", ".join(sorted(set(left))))
 
 
 def pytest_report_header(config):
@@ -53,7 +57,10 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_collection_finish(session):
-    # Once the selection is final (-k, -m applied): start what the selected tests will join.
+    # Once the selection is final (-k, -m applied): start what the selected tests will join
+    # (not for --collect-only: nothing would join them).
+    if session.config.option.collectonly:
+        return
     background.start(s for item in session.items
                      for mark in item.iter_markers("background")
                      for s in mark.kwargs["scenarios"])
