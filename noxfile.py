@@ -132,15 +132,24 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
     failed: dict[str, int] = {}
     try:
         if pages:
+            from tests.harness import lanes
             chosen = page_scope.selection(pages, BUILD)
-            session.log(f"proving {', '.join(pages)}: {len(chosen)} test paths")
-            session.run("python", "-m", "pytest", "-m", "not guard", *chosen, env=run_env)
+            plan = lanes.split(chosen, str(Path(session.bin) / "python"))
+            session.log(f"proving {', '.join(pages)}: {len(chosen)} test paths in "
+                        f"{len(plan)} lane(s)")
+            codes = lanes.run(plan, {**os.environ, "PATH": f"{session.bin}:{os.environ['PATH']}",
+                                     **run_env}, log=lambda line: print(line, flush=True))
             timings["tests (the pages')"] = time.monotonic() - t
+            failed = {name: code for name, code in codes.items() if code}
             t = time.monotonic()
             session.run("python", "-m", "pytest", "-m", "guard", "tests/test_coverage_guard.py",
                         "tests/test_claims_guard.py",
-                        env={**run_env, page_scope.PAGES_ENV: ",".join(pages)})
+                        env={**run_env, page_scope.PAGES_ENV: ",".join(pages)},
+                        success_codes=[0, 1] if failed else [0])
             timings["guards (the pages')"] = time.monotonic() - t
+            if failed:
+                session.error("tests failed in lane(s) " + ", ".join(
+                    f"{name} (exit {code})" for name, code in failed.items()))
             return
         if narrowed or backend != "process":
             session.run("python", "-m", "pytest", "-m", "not guard", *session.posargs,

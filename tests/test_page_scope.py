@@ -65,3 +65,19 @@ def test_one_user_is_enough_and_a_named_tests_own_cases_count(tmp_path, monkeypa
     assert page_scope.selection(["how-to/routing"], build) == [
         f"{loads}[routing/01-multi-region.yaml]", f"{loads}[routing/02-least-busy.yaml]",
         "docs/how-to/routing.md"]
+
+
+def test_a_page_is_proven_in_two_lanes_modules_whole():
+    from tests.harness import lanes
+    args = ["tests/guides/test_routing.py::a", "tests/guides/test_routing.py::b",
+            "tests/guides/test_routing.py::c", "tests/test_published_configs.py::p[x]",
+            "tests/guides/test_faq.py::f", "tests/guides/test_apps_gateway.py::g",
+            "tests/site/test_a11y.py::y", "docs/how-to/routing.md"]
+    plan = lanes.split(args, "python")
+    runs = {name: argv[5:] for name, [(argv, _)] in plan.items()}
+    assert runs["a"][:2] == ["tests/guides/test_apps_gateway.py::g", "tests/site/test_a11y.py::y"]
+    assert sorted(sum(runs.values(), [])) == sorted(args)
+    for module in ("tests/guides/test_routing.py", "tests/test_published_configs.py"):
+        assert len({n for n, items in runs.items()
+                    if any(a.startswith(module) for a in items)}) == 1
+    assert lanes.split(["tests/guides/test_faq.py::f"], "python").keys() == {"a"}

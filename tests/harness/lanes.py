@@ -60,6 +60,23 @@ def lanes(python: str, extra_args=()) -> dict[str, list[tuple[list[str], dict[st
     }
 
 
+def split(args: list[str], python: str) -> dict[str, list[tuple[list[str], dict[str, str]]]]:
+    """A page-scoped run's tests (node ids, modules, page sources) in two lanes, as the
+    whole run: everything of a module in one lane (its fixtures set up once), the engines'
+    modules together, the rest given to the lane with fewer tests so far."""
+    by_module: dict[str, list[str]] = {}
+    for a in args:
+        by_module.setdefault(a.split("::")[0], []).append(a)
+    engines = [a for m, items in by_module.items() if m in ENGINES
+               or any(m.startswith(e.rstrip("/") + "/") for e in ENGINES) for a in items]
+    loads = {"a": engines, "b": []}  # the engines' modules, if any, in lane a
+    for _, items in sorted(by_module.items(), key=lambda kv: -len(kv[1])):
+        if items[0] not in engines:
+            min(loads.values(), key=len).extend(items)
+    pytest = [python, "-m", "pytest", "-m", "not guard"]
+    return {name: [(pytest + items, {})] for name, items in loads.items() if items}
+
+
 def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, str],
         log=print, together: bool = True) -> dict[str, int]:
     """Run every lane at once (together=False: one lane after another, the same runs without
