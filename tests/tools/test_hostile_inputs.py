@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
@@ -304,11 +305,14 @@ def test_sigint_to_a_running_check_exits_130(tmp_path):
     fifo_free.write_text(clique(12) * 1)
     proc = subprocess.Popen([sys.executable, "-c",
                              "import time, gateway_assistant.cli as c;"
-                             "c._validate = lambda a: time.sleep(30);"
+                             "c._validate = lambda a: (print('checking', flush=True), "
+                             "time.sleep(30));"
                              "raise SystemExit(c.main(['validate', 'x']))"],
                             env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE)
-    time.sleep(1.5)
+    # SIGINT once the check runs (a fixed wait was outrun by the imports on a busy machine)
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    assert ready and proc.stdout.readline() == b"checking\n", "the check never started"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130 and one_line(err.decode()), err
