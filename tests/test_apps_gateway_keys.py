@@ -131,7 +131,10 @@ def test_published_gateway_configs_use_only_schema_keys():
 def test_every_published_gateway_config_is_started_by_a_test():
     booted = keys.booted_by()
     gateway_configs = {rel for rel, found in keys.published().items() if found}
-    assert gateway_configs <= set(booted), gateway_configs - set(booted)
+    assert gateway_configs <= set(booted), (
+        f"published, and no test starts the gateway on them: {gateway_configs - set(booted)} "
+        '(a test, or a fixture it takes, calls apps_gateway.start({"gateway.yaml": "<path>"}, '
+        "…) with the path or a module constant holding it)")
     defined = set()
     for path in (ROOT / "tests").rglob("test_*.py"):
         defined |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
