@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,6 +294,88 @@ def _context(gateway: str, pattern: str, a: dict) -> list[str]:
     return notes
 
 
+# --- the warnings every answer carries ----------------------------------------------------
+# The third-party notice in the specification's template, per component the configuration
+# runs that Anthropic does not make (docs/_includes/litellm-notice.md says the same for
+# LiteLLM on every page that configures it), and the secrets warning of
+# docs/_includes/secrets-warning.md, in every answer.
+
+@dataclass(frozen=True)
+class ThirdParty:
+    name: str
+    what: str
+    community: str  # where its users and makers answer questions and take bug reports
+    policies: str  # its security (and privacy) policy
+
+
+THIRD_PARTIES = {
+    "LiteLLM": ThirdParty("LiteLLM", "an open-source LLM proxy",
+                          "https://github.com/BerriAI/litellm/issues",
+                          "https://github.com/BerriAI/litellm/security/policy"),
+    "nginx": ThirdParty("nginx", "an open-source web server and reverse proxy",
+                        "https://nginx.org/en/support.html",
+                        "https://nginx.org/en/security_advisories.html"),
+}
+GATEWAY_PARTS = {  # gateway -> the third-party components its configuration runs
+    "none": (),
+    "litellm": ("LiteLLM",),
+    "apps-gateway": (),  # Claude apps gateway is Anthropic's own (`claude gateway`)
+    "nginx-litellm": ("nginx", "LiteLLM"),
+}
+
+
+def third_party_notice(name: str) -> list[str]:
+    """The specification's third-party notice for one component, with where to go."""
+    t = THIRD_PARTIES[name]
+    return [f"This configuration uses {name} ({t.what}), a third-party solution not "
+            "developed or maintained by Anthropic.",
+            f"- Anthropic does not provide support for {name}.",
+            f"- {name}'s configuration and behaviour may change without notice: pin the "
+            "version you tested and read its release notes before you upgrade.",
+            f"- For issues, contact {name} support or community: {t.community}",
+            f"- Review {name}'s security and privacy policies before use: {t.policies}"]
+
+
+PLACEHOLDERS = ("sk-ant-your-anthropic-key", "sk-litellm-change-me")
+
+
+def security_warning(gateway: str, texts: list[str]) -> list[str]:
+    """The secrets warning for this answer; `texts` are the bundled snippets' texts."""
+    lines = ["Keep keys out of files you share: never write a provider key, a gateway key, "
+             "a proxy password or a client secret into a config file, a settings file you "
+             "commit, or a script."]
+    if gateway in ("litellm", "nginx-litellm"):
+        lines.append("The LiteLLM configuration reads every secret from the environment "
+                     "(os.environ/NAME).")
+    if gateway == "apps-gateway":
+        lines.append("gateway.yaml reads every secret from the gateway's environment "
+                     "(${NAME}): the upstream API key, the IdP client secret, the session "
+                     "secret, an admin key, the database password. The session secret signs "
+                     "every developer's token: guard it like the upstream key.")
+    lines.append("In production, keep secrets in a secret manager (Vault, AWS Secrets "
+                 "Manager, GCP Secret Manager, Azure Key Vault, Kubernetes secrets), hand them "
+                 "to each program in its environment, and rotate keys like any other "
+                 "credential.")
+    text = "\n".join(texts)
+    shown = [p for p in PLACEHOLDERS if p in text]
+    if set(re.findall(r"[\w-]*change-me[\w-]*", text)) - set(shown):
+        shown.append("anything containing change-me")
+    if shown:
+        lines.append(f"The values shown ({', '.join(shown)}) are placeholders: replace them.")
+    if gateway == "litellm":
+        lines.append("LiteLLM's master key (GATEWAY_MASTER_KEY) is the gateway's admin key: "
+                     "never hand it to developers; give each one a key of their own "
+                     "(docs/how-to/enterprise-gateway.md).")
+    if gateway == "nginx-litellm":
+        lines.append("LiteLLM's master key (GATEWAY_MASTER_KEY) is the gateway's admin key: "
+                     "only the gateway holds it (envsubst writes it into gateway.conf at "
+                     "start); developers get their own tokens.")
+        lines.append("developers.map holds every developer's token: generate it from your "
+                     "secret manager and keep it out of version control.")
+    lines.append("Rotation, least privilege and audit logs: docs/how-to/security.md.")
+    return [f"- {line}" for line in lines]
+
+
 @dataclass
 class Answer:
     answers: dict
@@ -311,6 +394,15 @@ class Answer:
         if self.gateway == "none":
             return f"Pattern: {self.pattern} ({path}); no gateway."
         return f"Pattern: {self.pattern} ({path}); gateway: {gateway}."
+
+    @property
+    def third_party(self) -> list[str]:
+        return list(GATEWAY_PARTS[self.gateway])
+
+    @property
+    def security(self) -> list[str]:
+        texts = [snippet_text(p.snippet) for p in (*self.configuration, *self.verification)]
+        return security_warning(self.gateway, texts)
 
     @property
     def why(self) -> str:
@@ -496,6 +588,9 @@ def as_dict(ans: Answer) -> dict:
         "quick_answer": {"pattern": ans.pattern, "path": PATTERN_TEXT[ans.pattern],
                          "gateway": ans.gateway, "gateway_name": GATEWAYS[ans.gateway],
                          "why": ans.why},
+        "third_party_notices": [{"component": name, "notice": third_party_notice(name)}
+                                for name in ans.third_party],
+        "security_warning": [line.removeprefix("- ") for line in ans.security],
         "configuration": [_part_json(p) for p in ans.configuration],
         "verification_steps": [_part_json(p) for p in ans.verification],
         "additional_context": {"read": [f"docs/{r}" for r in ans.read], "notes": ans.notes},
@@ -515,6 +610,10 @@ def _part_human(p: Part) -> list[str]:
 
 def human(ans: Answer) -> str:
     out = ["Quick Answer", f"  {ans.quick_answer}", f"  Why: {ans.why}.", ""]
+    for name in ans.third_party:
+        out += [f"THIRD-PARTY NOTICE: {name}", *(f"  {line}" for line in
+                                                 third_party_notice(name)), ""]
+    out += ["SECURITY WARNING", *(f"  {line}" for line in ans.security), ""]
     out.append("Configuration")
     if not ans.configuration:
         out.append("  (nothing to configure)")
