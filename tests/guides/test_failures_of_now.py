@@ -1,0 +1,264 @@
+"""Failures readers report through gateways, each reproduced with the pinned Claude Code and
+the component where it lives (docs/troubleshooting/index.md: "A model that takes fewer output
+tokens", "A claude.ai subscription login beside a gateway credential").
+
+- Output limit: the provider stand-in refuses a Messages request that asks for more output
+  tokens than LIMIT, with the Anthropic API's own words (`max_tokens: N > M, which is the
+  maximum allowed number of output tokens for <model>`; the pinned binary matches the same
+  words, `strings claude.exe | grep 'maximum allowed number of output tokens'`). It stands for
+  a provider model, or a gateway route, with a lower output limit than Claude Code asks for.
+  Through the quickstart's LiteLLM, and straight at an Anthropic-shaped gateway that passes
+  the provider's answer on unchanged (the stand-in itself at ANTHROPIC_BASE_URL). What Claude
+  Code sent is read at the address it was given (front_door), every request.
+- Subscription login: the credentials file Claude Code writes after a claude.ai sign-in on
+  Linux (~/.claude/.credentials.json), holding a made-up token, beside gateway credentials;
+  the start-up notice read from an interactive session's screen, and which credential
+  reached the gateway read at its door."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_failed_with, claude_replied
+from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire.provider_fake import ProviderFake
+
+START = ("quickstart/03-start-gateway.sh",)
+CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+CONNECT = "quickstart/06-connect-shell.sh"
+FIRST_REQUEST = "quickstart/07-first-request.sh"
+FIX = "troubleshooting/01-max-output-tokens.sh"
+STATUS = "quickstart/09-status.sh"  # `claude`: an interactive session
+GATEWAY_TOKEN = "enterprise/01-auth-token.sh"
+GATEWAY_KEY = "enterprise/02-auth-api-key.sh"
+UNSET_OWN_KEY = "connect/04-unset-own-key.sh"
+SIGN_OUT = "connect/03-sign-out-subscription.sh"
+
+LIMIT = 64000  # the gateway model's output limit here; Claude Code asks Opus for 128000
+ASKED = 128000
+ALICE = "sk-gw-alice-change-me"
+SUBSCRIPTION = "sk-ant-oat01-subscription-token-change-me"  # made up; never valid anywhere
+OWN_KEY = "sk-ant-alice-own-change-me"
+
+
+# -- A model that takes fewer output tokens ---------------------------------------------------
+
+def refuse_max_tokens_above(fake: ProviderFake, limit: int) -> None:
+    """Until the fake's next reset, answer a Messages request whose max_tokens is above
+    `limit` with 400 and the Anthropic API's message; the others as before."""
+    routes = fake._routes
+    method, pattern, served = next(r for r in routes if r[1].pattern.endswith("/v1/messages"))
+
+    def messages(req, resp, m):
+        asked = (req.json or {}).get("max_tokens", 0)
+        if asked > limit:
+            resp.json(400, anthropic_wire.error_body(400, (
+                f"max_tokens: {asked} > {limit}, which is the maximum allowed number of output "
+                f"tokens for {(req.json or {}).get('model')}")))
+        else:
+            served(req, resp, m)
+
+    refusing = (method, pattern, messages)
+    routes.insert(0, refusing)
+
+    def undo() -> None:
+        routes.remove(refusing)
+        fake.on_reset.remove(undo)
+
+    fake.on_reset.append(undo)
+
+
+MESSAGES = re.compile(r"/v1/messages(\?|$)")
+
+
+def max_tokens_sent(door) -> list[int]:
+    """max_tokens of every Messages request at the door, in order."""
+    return [json.loads(r.body)["max_tokens"] for r in door.requests
+            if r.method == "POST" and MESSAGES.match(r.path)]
+
+
+def not_messages(door) -> list[str]:
+    """Every other request at the door but Claude Code's connection check (no body)."""
+    return [str(r) for r in door.requests
+            if not (r.method == "POST" and MESSAGES.match(r.path))
+            and (r.method, r.path) != ("HEAD", "/api/hello")]
+
+
+@pytest.fixture
+def quickstart_gateway(gateways, provider):
+    """The quickstart's LiteLLM (shared with the quickstart's tests), in front of the fake."""
+    return gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+
+
+def test_output_limit_through_litellm_fails_with_the_providers_message(
+        quickstart_gateway, upstream, terminal):
+    refuse_max_tokens_above(upstream, LIMIT)
+    with front_door.record(4000) as door:  # everything Claude Code sent to the gateway
+        result = terminal.run(CONNECT, FIRST_REQUEST)
+    print("front door:", door.lines(), max_tokens_sent(door))
+    claude_failed_with(result, f"max_tokens: {ASKED} > {LIMIT}, which is the maximum allowed "
+                               "number of output tokens for claude-opus-5-5")
+    assert "API Error: 400 litellm.BadRequestError: AnthropicException" in result.output
+    # Claude Code never lowered it: every Messages request asked for the same 128000.
+    sent = max_tokens_sent(door)
+    assert sent and set(sent) == {ASKED}, sent
+    assert not not_messages(door), door.lines()
+    # LiteLLM passed Claude Code's max_tokens on unchanged.
+    assert [r.json["max_tokens"] for r in upstream.received("POST", r"^/v1/messages$")] == \
+        [ASKED] * len(upstream.received("POST", r"^/v1/messages$"))
+    captures.check("troubleshooting/max-tokens-refused.console", captures.console(
+        snippet(FIRST_REQUEST).read_text(), result.output))
+
+
+def test_max_output_tokens_sends_the_lower_limit(quickstart_gateway, upstream, terminal):
+    refuse_max_tokens_above(upstream, LIMIT)
+    with front_door.record(4000) as door:
+        result = terminal.run(CONNECT, FIX, FIRST_REQUEST)
+    print("front door:", door.lines(), max_tokens_sent(door))
+    claude_replied(result, "pong")
+    sent = max_tokens_sent(door)
+    assert sent and set(sent) == {LIMIT}, sent  # every Messages request, the first one too
+    assert not not_messages(door), door.lines()
+    upstream_sent = [r.json["max_tokens"] for r in upstream.received("POST", r"^/v1/messages$")]
+    assert upstream_sent and set(upstream_sent) == {LIMIT}, upstream_sent
+    captures.check("troubleshooting/max-tokens-fixed.console", captures.console(
+        snippet(FIX).read_text() + snippet(FIRST_REQUEST).read_text(), result.output))
+
+
+def test_a_gateway_passing_the_message_on_gets_the_lower_limit_by_itself(upstream, terminal):
+    """A gateway that hands the provider's 400 on unchanged (the Anthropic API's own words in
+    error.message): Claude Code sends the same request again with the limit the message
+    names, and the answer comes."""
+    refuse_max_tokens_above(upstream, LIMIT)
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url)
+    with front_door.record(upstream.port) as door:
+        result = terminal.run(GATEWAY_TOKEN, FIRST_REQUEST)
+    print("front door:", door.lines(), max_tokens_sent(door))
+    claude_replied(result, "pong")
+    assert max_tokens_sent(door) == [ASKED, LIMIT], door.lines()
+    assert not not_messages(door), door.lines()
+
+
+# -- A claude.ai subscription login beside a gateway credential -------------------------------
+
+def signed_in_with_subscription(terminal) -> None:
+    """A claude.ai (Max) login as Claude Code stores it on Linux after /login."""
+    creds = terminal.home / ".claude" / ".credentials.json"
+    creds.parent.mkdir(parents=True, exist_ok=True)
+    creds.write_text(json.dumps({"claudeAiOauth": {
+        "accessToken": SUBSCRIPTION, "refreshToken": "sk-ant-ort01-refresh-change-me",
+        "expiresAt": int(time.time() * 1000) + 3_600_000,
+        "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
+        "subscriptionType": "max"}}))
+    creds.chmod(0o600)
+
+
+def everything(door) -> str:
+    return "\n".join(f"{r.method} {r.path} {r.headers} {r.body!r}" for r in door.requests)
+
+
+def notice(screen: str) -> str:
+    """The start-up notice about credentials, as the screen shows it: its line and the lines
+    under it that start with `·`."""
+    lines = screen.splitlines()
+    start = next(i for i, line in enumerate(lines) if "set · auth may not work" in line)
+    out = [lines[start]]
+    for line in lines[start + 1:]:
+        if not line.strip().startswith("·"):
+            break
+        out.append(line)
+    return "\n".join(line.rstrip() for line in out)
+
+
+REPLY = "answered-by-the-gateway"  # not in the prompt typed, so the screen shows the answer
+
+
+def ask(screen) -> str:
+    return screen.type("Reply with the word pong", until=REPLY)
+
+
+def session_at(terminal, gateway_url: str, *snippets: str, api_key: str | None = None):
+    terminal.env.update(ANTHROPIC_BASE_URL=gateway_url,
+                        CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL="1")
+    terminal.seed_first_run(api_key=api_key)
+    return terminal.session(*snippets, STATUS, timeout=60)
+
+
+BOTH_SET = "⚠ Both claude.ai and ANTHROPIC_API_KEY set · auth may not work as expected"
+
+
+def test_subscription_login_beside_a_gateway_key_warns_and_the_key_wins(upstream, terminal):
+    upstream.reply_text = REPLY
+    signed_in_with_subscription(terminal)
+    with front_door.record(upstream.port) as door:
+        with session_at(terminal, upstream.url, GATEWAY_KEY, api_key=ALICE) as screen:
+            shown = screen.wait(re.escape(BOTH_SET))
+            ask(screen)
+    print("front door:", door.lines())
+    print(shown)
+    text = notice(shown)
+    assert text.startswith(BOTH_SET), text
+    captures.check("troubleshooting/two-credentials-mistake-subscription.txt", text)
+    models = [r for r in door.requests if r.method == "POST"]
+    assert models and all(r.header("x-api-key") == ALICE for r in models), door.lines()
+    assert SUBSCRIPTION not in everything(door), door.lines()
+
+
+def test_subscription_login_beside_a_gateway_token_gives_no_notice(upstream, terminal):
+    """ANTHROPIC_AUTH_TOKEN: the token goes to the gateway and the start screen says nothing
+    about the login."""
+    upstream.reply_text = REPLY
+    signed_in_with_subscription(terminal)
+    with front_door.record(upstream.port) as door:
+        with session_at(terminal, upstream.url, GATEWAY_TOKEN) as screen:
+            shown = ask(screen)
+    print(shown)
+    assert "auth may not work as expected" not in shown and "overriding" not in shown, shown
+    models = [r for r in door.requests if r.method == "POST"]
+    assert models and all(r.header("authorization") == f"Bearer {ALICE}" for r in models), \
+        door.lines()
+    assert SUBSCRIPTION not in everything(door), door.lines()
+
+
+def test_gateway_token_beside_your_own_key_warns(upstream, terminal):
+    """ANTHROPIC_AUTH_TOKEN and an own ANTHROPIC_API_KEY: the same notice, and both go to the
+    gateway; unset the key and the notice is gone."""
+    upstream.reply_text = REPLY
+    terminal.env["ANTHROPIC_API_KEY"] = OWN_KEY
+    with front_door.record(upstream.port) as door:
+        with session_at(terminal, upstream.url, GATEWAY_TOKEN, api_key=OWN_KEY) as screen:
+            shown = screen.wait(r"Both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY set")
+            ask(screen)
+    print("front door:", door.lines())
+    print(shown)
+    text = notice(shown)
+    assert text.startswith("⚠ Both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY set · auth may "
+                           "not work as expected"), text
+    models = [r for r in door.requests if r.method == "POST"]
+    assert models and all(r.header("authorization") == f"Bearer {ALICE}"
+                          and r.header("x-api-key") == OWN_KEY for r in models), door.lines()
+    captures.check("troubleshooting/two-credentials-mistake-own-key.txt", text)
+    with front_door.record(upstream.port) as door:
+        with session_at(terminal, upstream.url, GATEWAY_TOKEN, UNSET_OWN_KEY) as screen:
+            shown = ask(screen)
+    assert "auth may not work as expected" not in shown, shown
+    assert OWN_KEY not in everything(door), door.lines()
+
+
+def test_an_empty_api_key_lets_the_subscription_token_reach_the_gateway(upstream, terminal):
+    """An empty ANTHROPIC_API_KEY is no gateway credential: with the address alone, the
+    login's token is what the gateway receives."""
+    signed_in_with_subscription(terminal)
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_API_KEY="")
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run(FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    models = [r for r in door.requests if r.method == "POST"]
+    assert models and all(r.header("authorization") == f"Bearer {SUBSCRIPTION}"
+                          for r in models), door.lines()
