@@ -165,11 +165,15 @@ def prove(session: nox.Session, env: dict[str, str]) -> None:
             # GATEWAY_DOCS_LANES=serial: the same lanes one after another (the bench's
             # "before parallelism").
             together = os.environ.get("GATEWAY_DOCS_LANES", "together") != "serial"
-            codes = lanes.run(plan, {**os.environ, "PATH": f"{session.bin}:{os.environ['PATH']}",
-                                     **run_env}, log=lambda line: print(line, flush=True),
-                              together=together)
+            from tests.harness.proof import cpu
+            with cpu.Sampler() as usage:
+                codes = lanes.run(plan, {**os.environ,
+                                         "PATH": f"{session.bin}:{os.environ['PATH']}",
+                                         **run_env}, log=lambda line: print(line, flush=True),
+                                  together=together, cpu=usage)
             timings["tests (lanes" + ("" if together else ", serial") + ")"] = \
                 time.monotonic() - t
+            session.log(usage.report(time.monotonic() - t))
             failed = {name: code for name, code in codes.items() if code}
         if not narrowed:
             # The guards run and report even after a lane failed: one run tells of every

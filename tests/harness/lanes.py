@@ -15,9 +15,11 @@ runs every other test file, so a new test file is never left out.
 Why two lanes and not three: a run with a third lane (the gateway guides and the published
 configs split off, 2026-12-02) took as long (lanes 1628 s against 1600 s) with the cores 0 %
 idle throughout (vmstat every 10 s), and one interactive session timed out under the extra
-contention. The proof is CPU-bound: sampled over a minute, LiteLLM processes (importing its
-proxy costs about 6 s of CPU per boot, measured 2026-12-07 with `python -X importtime`,
-median of 3) took ~60 % of the CPU and Claude Code ~25 %."""
+contention. The proof is CPU-bound: every whole run prints its CPU by component
+(proof/cpu.py). On 2026-12-07, of ~3,100 CPU seconds: LiteLLM 865 (89 starts; importing its
+proxy costs about 6 s of CPU per boot, `python -X importtime`, median of 3), Claude Code 471
+(534 processes), Chromium 458 (axe-core's colour-contrast rule is nearly all of the
+accessibility test's cost)."""
 
 from __future__ import annotations
 
@@ -78,12 +80,12 @@ def split(args: list[str], python: str) -> dict[str, list[tuple[list[str], dict[
 
 
 def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, str],
-        log=print, together: bool = True) -> dict[str, int]:
+        log=print, together: bool = True, cpu=None) -> dict[str, int]:
     """Run every lane at once (together=False: one lane after another, the same runs without
     the parallelism, which is what `nox -s bench -- serial` measures against), each lane's
     runs in order; every output line is printed as it comes, prefixed with its lane. Returns
     each lane's worst exit code (pytest's 5, nothing collected, counts as a failure like any
-    other non-zero code)."""
+    other non-zero code). `cpu`: a `cpu.Sampler` told of each pytest process."""
     lock = threading.Lock()
     codes: dict[str, int] = {}
 
@@ -94,6 +96,8 @@ def run(plan: dict[str, list[tuple[list[str], dict[str, str]]]], env: dict[str, 
             with subprocess.Popen(argv, cwd=ROOT, env={**env, **extra}, text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   bufsize=1) as proc:
+                if cpu is not None:
+                    cpu.watch(proc.pid)
                 for line in proc.stdout:
                     with lock:
                         log(f"[{name}] {line.rstrip()}")
