@@ -262,3 +262,164 @@ def test_an_empty_api_key_lets_the_subscription_token_reach_the_gateway(upstream
     models = [r for r in door.requests if r.method == "POST"]
     assert models and all(r.header("authorization") == f"Bearer {SUBSCRIPTION}"
                           for r in models), door.lines()
+
+
+# -- A strict proxy and role: "system" in messages ---------------------------------------------
+
+def roles_sent(door) -> list[list[str]]:
+    """The roles of `messages` in every Messages request at the door, in order."""
+    return [[m.get("role") for m in json.loads(r.body).get("messages", [])]
+            for r in door.requests if r.method == "POST" and MESSAGES.match(r.path)]
+
+
+STRICT_PROXY = """
+import os
+from typing import Any, Literal
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+
+UPSTREAM = os.environ["UPSTREAM"]
+app = FastAPI()
+client = httpx.AsyncClient(timeout=None)
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user", "assistant"]
+    content: Any
+
+
+class MessagesRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str
+    messages: list[Message]
+
+
+@app.post("/v1/messages")
+async def messages(body: MessagesRequest, request: Request):
+    return await forward(request)
+
+
+@app.api_route("/{path:path}", methods=["GET", "HEAD", "POST"])
+async def other(path: str, request: Request):
+    return await forward(request)
+
+
+async def forward(request: Request):
+    headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
+    sent = client.build_request(request.method, UPSTREAM + request.url.path,
+                                params=request.query_params, headers=headers,
+                                content=await request.body())
+    answer = await client.send(sent, stream=True)
+    return StreamingResponse(answer.aiter_raw(), status_code=answer.status_code,
+                             media_type=answer.headers.get("content-type"))
+"""
+
+
+@pytest.fixture
+def strict_proxy(upstream, tmp_path):
+    """A proxy that checks each Messages request against a schema whose roles are `user` and
+    `assistant` only (FastAPI and pydantic, from the pinned LiteLLM's own environment), then
+    passes it on to the provider fake; its 422 is FastAPI's own."""
+    import socket
+    import subprocess
+
+    from tests.harness.start import components
+
+    (tmp_path / "strict_proxy.py").write_text(STRICT_PROXY)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(components.litellm_bin() / "python"), "-m", "uvicorn", "strict_proxy:app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=tmp_path, env={"UPSTREAM": upstream.url, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "proxy did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()  # the proxy we started, by its PID
+        proc.wait(timeout=10)
+
+
+def has_system(roles: list[str]) -> bool:
+    return "system" in roles
+
+
+def test_claude_code_sends_system_messages_in_the_conversation(upstream, terminal):
+    """The request for a prompt carries a `role: "system"` message after the user's."""
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url)
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run(GATEWAY_TOKEN, FIRST_REQUEST), "pong")
+    roles = roles_sent(door)
+    print("front door:", door.lines(), roles)
+    assert roles == [["user", "system"]], roles
+    assert not not_messages(door), door.lines()
+
+
+def proxy_answer(url: str, request) -> tuple[int, str]:
+    """What the proxy answers to a request Claude Code sent it, sent again as it was."""
+    import urllib.error
+    import urllib.request
+    headers = {k: v for k, v in request.headers.items()
+               if k not in ("host", "content-length", "connection", "accept-encoding")}
+    ask = urllib.request.Request(url + request.path, data=request.body, headers=headers,
+                                 method=request.method)
+    try:
+        with urllib.request.urlopen(ask, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+INPUT_SHOULD_BE = "\"msg\":\"Input should be 'user' or 'assistant'\",\"input\":\"system\""
+
+
+def test_a_strict_proxy_refusing_system_messages(strict_proxy, upstream, terminal):
+    """The proxy refuses the first request with FastAPI's 422; Claude Code sends it again
+    without the system message, and the answer comes."""
+    terminal.env.update(ANTHROPIC_BASE_URL=strict_proxy)
+    port = int(strict_proxy.rsplit(":", 1)[1])
+    with front_door.record(port) as door:
+        result = terminal.run(GATEWAY_TOKEN, FIRST_REQUEST)
+    roles = roles_sent(door)
+    print("front door:", door.lines(), roles)
+    claude_replied(result, "pong")
+    assert len(roles) == 2 and has_system(roles[0]) and not has_system(roles[1]), roles
+    assert not not_messages(door), door.lines()
+    first = next(r for r in door.requests if r.method == "POST")
+    status, body = proxy_answer(strict_proxy, first)
+    assert status == 422 and INPUT_SHOULD_BE in body, (status, body)
+    captures.check("troubleshooting/strict-proxy-refused-system-role.txt", body)
+    reached = [[m.get("role") for m in r.json["messages"]]
+               for r in upstream.received("POST", r"^/v1/messages$")]
+    assert reached == [roles[1]], reached
+
+
+def test_a_strict_proxy_session_sends_system_messages_once(strict_proxy, upstream, terminal):
+    """Two prompts in one session: only the first request carries a system message; after
+    the refusal none does."""
+    upstream.reply_text = REPLY
+    port = int(strict_proxy.rsplit(":", 1)[1])
+    with front_door.record(port) as door:
+        with session_at(terminal, strict_proxy, GATEWAY_TOKEN) as screen:
+            ask(screen)
+            screen.type("Reply with the word pong again", until="again")
+            shown = screen.wait(rf"(?s){REPLY}.*{REPLY}")
+    roles = roles_sent(door)
+    print(shown)
+    print("front door:", door.lines(), roles)
+    with_system = [i for i, r in enumerate(roles) if has_system(r)]
+    assert len(with_system) == 1, roles
+    assert "API Error" not in shown, shown
