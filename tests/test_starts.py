@@ -27,3 +27,14 @@ def test_starts_of_several_processes_add_up(tmp_path):
     assert any("4 starts of 2 distinct keys" in line and "1 distinct by name" in line
                for line in lines)
     assert "2 quickstart/03-start-gateway.sh | config.yaml | env X [a]" in lines
+    assert "by ? ×2" in lines  # outside a test: no module to name
+
+
+def test_a_start_names_the_test_file_that_asked_for_it():
+    import threading
+    assert starts._test_module() == "test_starts.py"
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(starts._test_module()))
+    worker.start()
+    worker.join()
+    assert seen == ["background"]

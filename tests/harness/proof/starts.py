@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import statistics
+import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
@@ -39,7 +40,16 @@ def started(component: str, key: str, seconds: float, *, same: str = "",
             ready: bool = True) -> None:
     """Record one start of `component`: `seconds` from launch to ready (`ready=False`: it
     exited or timed out first; the start still cost that long)."""
-    STARTS.add((component, key, same, round(seconds, 3), ready, os.getpid(), next(_serial)))
+    STARTS.add((component, key, same, round(seconds, 3), ready, os.getpid(), next(_serial),
+                _test_module()))
+
+
+def _test_module() -> str:
+    """The test file that asked for the start (a background scenario's thread: "background")."""
+    if threading.current_thread() is not threading.main_thread():
+        return "background"
+    test = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return test.split("::")[0].removeprefix("tests/") if test else ""
 
 
 @contextmanager
@@ -61,8 +71,9 @@ def report(records_dir: str | Path | None = None) -> str:
     for LiteLLM the distinct keys and the most-started ones."""
     entries = STARTS.all(Path(records_dir) if records_dir else None)
     by_component: dict[str, list] = defaultdict(list)
-    for component, key, same, seconds, ready, *_ in entries:
-        by_component[component].append((key, same, seconds, ready))
+    for component, key, same, seconds, ready, *rest in entries:
+        module = rest[2] if len(rest) > 2 else ""
+        by_component[component].append((key, same, seconds, ready, module))
     names = [*COMPONENTS, *sorted(set(by_component) - set(COMPONENTS))]
     width = max(map(len, names))
     lines = ["component starts (seconds from launch to ready):"]
@@ -71,20 +82,25 @@ def report(records_dir: str | Path | None = None) -> str:
         if not starts:
             lines.append(f"  {name:<{width}}  {0:>3}")
             continue
-        seconds = [s for _, _, s, _ in starts]
-        failed = sum(1 for *_, ready in starts if not ready)
+        seconds = [s for _, _, s, _, _ in starts]
+        failed = sum(1 for _, _, _, ready, _ in starts if not ready)
         lines.append(f"  {name:<{width}}  {len(starts):>3}  total {sum(seconds):7.1f} s  "
                      f"median {statistics.median(seconds):5.1f} s"
                      + (f"  ({failed} never ready)" if failed else ""))
     litellm = by_component.get("LiteLLM", [])
     if litellm:
-        by_key = Counter((key, same) for key, same, _, _ in litellm)
+        by_key = Counter((key, same) for key, same, *_ in litellm)
+        modules: dict[tuple, Counter] = defaultdict(Counter)
+        for key, same, *_, module in litellm:
+            modules[key, same][module or "?"] += 1
         labels = {key for key, _ in by_key}
         lines.append(f"LiteLLM: {len(litellm)} starts of {len(by_key)} distinct keys (start "
                      f"snippets, config bytes, env values), {len(labels)} distinct by name "
                      "(start snippets, config files, env names); most started:")
         alike = Counter(key for key, _ in by_key)  # labels whose bytes or values differ
-        lines += [f"  {n:>3}  {key}" + (f"  [{same}]" if alike[key] > 1 else "")
-                  for (key, same), n in sorted(by_key.items(),
-                                               key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+        for (key, same), n in sorted(by_key.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]:
+            lines.append(f"  {n:>3}  {key}" + (f"  [{same}]" if alike[key] > 1 else ""))
+            if n > 1:  # who asked for it again: where sharing would save starts
+                lines.append("       by " + ", ".join(
+                    f"{m} ×{c}" if c > 1 else m for m, c in modules[key, same].most_common()))
     return "\n".join(lines)
