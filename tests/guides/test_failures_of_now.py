@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -272,7 +275,7 @@ def roles_sent(door) -> list[list[str]]:
             for r in door.requests if r.method == "POST" and MESSAGES.match(r.path)]
 
 
-STRICT_PROXY = """
+PROXY_APP = """
 import os
 from typing import Any, Literal
 
@@ -282,6 +285,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 UPSTREAM = os.environ["UPSTREAM"]
+LABEL = os.environ["LABEL"]  # keep: the upstream's Content-Type; "": none; else that one
 app = FastAPI()
 client = httpx.AsyncClient(timeout=None)
 
@@ -298,9 +302,10 @@ class MessagesRequest(BaseModel):
     messages: list[Message]
 
 
-@app.post("/v1/messages")
-async def messages(body: MessagesRequest, request: Request):
-    return await forward(request)
+if os.environ.get("STRICT"):
+    @app.post("/v1/messages")
+    async def messages(body: MessagesRequest, request: Request):
+        return await forward(request)
 
 
 @app.api_route("/{path:path}", methods=["GET", "HEAD", "POST"])
@@ -314,30 +319,32 @@ async def forward(request: Request):
                                 params=request.query_params, headers=headers,
                                 content=await request.body())
     answer = await client.send(sent, stream=True)
+    label = answer.headers.get("content-type") if LABEL == "keep" else LABEL or None
     return StreamingResponse(answer.aiter_raw(), status_code=answer.status_code,
-                             media_type=answer.headers.get("content-type"))
+                             media_type=label)
 """
 
 
-@pytest.fixture
-def strict_proxy(upstream, tmp_path):
-    """A proxy that checks each Messages request against a schema whose roles are `user` and
-    `assistant` only (FastAPI and pydantic, from the pinned LiteLLM's own environment), then
-    passes it on to the provider fake; its 422 is FastAPI's own."""
-    import socket
-    import subprocess
-
+@contextmanager
+def proxy(tmp_path, upstream_url: str, label: str = "keep", strict: bool = False):
+    """A proxy in front of `upstream_url` (FastAPI and pydantic from the pinned LiteLLM's own
+    environment, its refusals FastAPI's own), stopped by its PID when the block ends:
+    `strict`: each Messages request is checked against a schema whose roles are `user` and
+    `assistant` only; `label`: the Content-Type of its answers (`keep`: the upstream's,
+    "": none at all, else that one)."""
     from tests.harness.start import components
 
-    (tmp_path / "strict_proxy.py").write_text(STRICT_PROXY)
+    (tmp_path / "proxy_app.py").write_text(PROXY_APP)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    env = {"UPSTREAM": upstream_url, "LABEL": label, "PATH": "/usr/bin:/bin",
+           **({"STRICT": "1"} if strict else {})}
     proc = subprocess.Popen(
-        [str(components.litellm_bin() / "python"), "-m", "uvicorn", "strict_proxy:app",
+        [str(components.litellm_bin() / "python"), "-m", "uvicorn", "proxy_app:app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=tmp_path, env={"UPSTREAM": upstream.url, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -349,8 +356,14 @@ def strict_proxy(upstream, tmp_path):
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()  # the proxy we started, by its PID
+        proc.terminate()  # the proxy this test started, by its PID
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def strict_proxy(upstream, tmp_path):
+    with proxy(tmp_path, upstream.url, strict=True) as url:
+        yield url
 
 
 def has_system(roles: list[str]) -> bool:
@@ -369,7 +382,8 @@ def test_claude_code_sends_system_messages_in_the_conversation(upstream, termina
 
 
 def proxy_answer(url: str, request) -> tuple[int, str]:
-    """What the proxy answers to a request Claude Code sent it, sent again as it was."""
+    """What the proxy answers (status, headers, body) to a request Claude Code sent it,
+    sent again as it was."""
     import urllib.error
     import urllib.request
     headers = {k: v for k, v in request.headers.items()
@@ -378,9 +392,11 @@ def proxy_answer(url: str, request) -> tuple[int, str]:
                                  method=request.method)
     try:
         with urllib.request.urlopen(ask, timeout=30) as answer:
-            return answer.status, answer.read().decode()
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, \
+                answer.read().decode(errors="replace")
     except urllib.error.HTTPError as refused:
-        return refused.code, refused.read().decode()
+        return refused.code, {k.lower(): v for k, v in refused.headers.items()}, \
+            refused.read().decode(errors="replace")
 
 
 INPUT_SHOULD_BE = "\"msg\":\"Input should be 'user' or 'assistant'\",\"input\":\"system\""
@@ -399,7 +415,7 @@ def test_a_strict_proxy_refusing_system_messages(strict_proxy, upstream, termina
     assert len(roles) == 2 and has_system(roles[0]) and not has_system(roles[1]), roles
     assert not not_messages(door), door.lines()
     first = next(r for r in door.requests if r.method == "POST")
-    status, body = proxy_answer(strict_proxy, first)
+    status, _, body = proxy_answer(strict_proxy, first)
     assert status == 422 and INPUT_SHOULD_BE in body, (status, body)
     captures.check("troubleshooting/strict-proxy-refused-system-role.txt", body)
     reached = [[m.get("role") for m in r.json["messages"]]
@@ -423,3 +439,76 @@ def test_a_strict_proxy_session_sends_system_messages_once(strict_proxy, upstrea
     with_system = [i for i, r in enumerate(roles) if has_system(r)]
     assert len(with_system) == 1, roles
     assert "API Error" not in shown, shown
+
+
+# -- Bedrock through a proxy that drops or changes Content-Type ----------------------------------
+
+BEDROCK_FIRST_REQUEST = "bedrock/04-first-request.sh"
+STREAM = re.compile(r"^/model/[^/]+/invoke-with-response-stream$")
+
+
+def bedrock_mode_at(terminal, url: str) -> None:
+    """Claude Code's own Bedrock mode, its Bedrock address the proxy's (the proxy stands
+    between Claude Code and Bedrock; the Bedrock stand-in checks no signature)."""
+    terminal.env.update(CLAUDE_CODE_USE_BEDROCK="1", ANTHROPIC_BEDROCK_BASE_URL=url,
+                        CLAUDE_CODE_SKIP_BEDROCK_AUTH="1", AWS_REGION="us-east-1",
+                        CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS="1")
+
+
+def bedrock_posts(door) -> list[str]:
+    """Every POST at the door (GET /inference-profiles, Claude Code's model lookup, is not
+    one)."""
+    return [r.path for r in door.requests if r.method == "POST"]
+
+
+def content_type_of_answer(url: str, door) -> str | None:
+    """The Content-Type the proxy gives its answer to the first POST Claude Code sent."""
+    first = next(r for r in door.requests if r.method == "POST")
+    return proxy_answer(url, first)[1].get("content-type")
+
+
+def test_bedrock_through_a_proxy_that_drops_content_type(bedrock, terminal, tmp_path):
+    with proxy(tmp_path, bedrock.url, label="") as url:
+        bedrock_mode_at(terminal, url)
+        with front_door.record(int(url.rsplit(":", 1)[1])) as door:
+            result = terminal.run(BEDROCK_FIRST_REQUEST)
+        print("front door:", door.lines())
+        claude_replied(result, "pong")
+        assert content_type_of_answer(url, door) is None
+    posts = bedrock_posts(door)
+    assert len(posts) == 1 and STREAM.match(posts[0]), door.lines()  # streamed, once
+
+
+OCTET_STREAM = "application/octet-stream"
+CHANGED = f'Bedrock streaming response has content-type "{OCTET_STREAM}"'
+
+
+def test_bedrock_through_a_proxy_that_changes_content_type(bedrock, terminal, tmp_path):
+    with proxy(tmp_path, bedrock.url, label=OCTET_STREAM) as url:
+        bedrock_mode_at(terminal, url)
+        with front_door.record(int(url.rsplit(":", 1)[1])) as door:
+            result = terminal.run(BEDROCK_FIRST_REQUEST)
+        print("front door:", door.lines())
+        assert content_type_of_answer(url, door) == OCTET_STREAM
+    claude_failed_with(result, "API Error: " + CHANGED, within_s=30)
+    posts = bedrock_posts(door)
+    assert len(posts) == 1 and STREAM.match(posts[0]), door.lines()  # no second attempt
+    captures.check("troubleshooting/bedrock-content-type-changed.console", captures.console(
+        snippet(BEDROCK_FIRST_REQUEST).read_text(), result.output))
+
+
+def test_bedrock_content_type_guard_off_costs_a_request_without_streaming(
+        bedrock, terminal, tmp_path):
+    """The variable the message names: the answer comes, from a second request that does
+    not stream, on every prompt."""
+    with proxy(tmp_path, bedrock.url, label=OCTET_STREAM) as url:
+        bedrock_mode_at(terminal, url)
+        terminal.env["CLAUDE_CODE_DISABLE_BEDROCK_CONTENT_TYPE_GUARD"] = "1"
+        with front_door.record(int(url.rsplit(":", 1)[1])) as door:
+            claude_replied(terminal.run(BEDROCK_FIRST_REQUEST), "pong")
+            claude_replied(terminal.run(BEDROCK_FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    posts = bedrock_posts(door)
+    assert len(posts) == 4, door.lines()
+    for streamed, plain in (posts[0:2], posts[2:4]):
+        assert STREAM.match(streamed) and plain.endswith("/invoke"), door.lines()
