@@ -29,7 +29,7 @@ import pytest
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_failed_with, claude_replied
-from tests.harness.wire import anthropic_wire, front_door
+from tests.harness.wire import anthropic_tools, anthropic_wire, front_door
 from tests.harness.wire.provider_fake import ProviderFake
 
 START = ("quickstart/03-start-gateway.sh",)
@@ -512,3 +512,54 @@ def test_bedrock_content_type_guard_off_costs_a_request_without_streaming(
     assert len(posts) == 4, door.lines()
     for streamed, plain in (posts[0:2], posts[2:4]):
         assert STREAM.match(streamed) and plain.endswith("/invoke"), door.lines()
+
+
+# -- A translating gateway's tool call with no name ---------------------------------------------
+
+def tool_results(door) -> list[str]:
+    """The text of every tool_result Claude Code sent back, in order."""
+    out = []
+    for r in door.requests:
+        if r.method == "POST" and MESSAGES.match(r.path):
+            for m in json.loads(r.body)["messages"]:
+                for c in m["content"] if isinstance(m["content"], list) else []:
+                    if c.get("type") == "tool_result":
+                        content = c.get("content")
+                        out.append(content if isinstance(content, str) else json.dumps(content))
+    return out
+
+
+CRASH = "[session_crash] error_name=TypeError"
+
+
+def test_a_tool_call_named_null_ends_claude_code(upstream, terminal):
+    """The gateway's answer is a tool call whose name is JSON null, as a gateway translating
+    from a chat-completions provider can emit: Claude Code stops with a crash report instead
+    of the answer."""
+    anthropic_tools.use_tools(upstream, [lambda body: (None, {"command": "echo hi"})])
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url)
+    with front_door.record(upstream.port) as door:
+        result = terminal.run(GATEWAY_TOKEN, FIRST_REQUEST)
+    print("front door:", door.lines(), result.code)
+    print(result.output)
+    assert result.code == 1 and '"subtype":"error_during_execution"' in result.stdout, \
+        result.output
+    assert "null is not an object (evaluating 'I.name.startsWith')" in result.stdout
+    assert CRASH in result.stdout, result.output
+    # It answered the call as an unknown tool and got the model's answer, never printed.
+    assert tool_results(door) == [
+        "<tool_use_error>Error: No such tool available: null</tool_use_error>"], door.lines()
+    assert "pong" not in result.output, result.output
+    captures.check("troubleshooting/tool-call-named-null.console", captures.console(
+        snippet(FIRST_REQUEST).read_text(), result.output))
+
+
+def test_a_tool_call_with_an_empty_name_gets_an_error_result(upstream, terminal):
+    """An empty name instead: Claude Code answers the call with an error and carries on."""
+    anthropic_tools.use_tools(upstream, [lambda body: ("", {"command": "echo hi"})])
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url)
+    with front_door.record(upstream.port) as door:
+        claude_replied(terminal.run(GATEWAY_TOKEN, FIRST_REQUEST), "pong")
+    print("front door:", door.lines())
+    assert tool_results(door) == [
+        "<tool_use_error>Error: No such tool available: </tool_use_error>"], tool_results(door)
