@@ -78,8 +78,11 @@ def leave_nothing_behind(runs: Path) -> list[str]:
     Returns one line per run cleaned up."""
     runs.mkdir(parents=True, exist_ok=True)
     mine, report = _netns("self"), []
-    for note in runs.glob("*"):
-        pid, started, netns = note.read_text().split()
+    for note in runs.glob("[0-9]*"):
+        try:  # another run may be removing its note, or writing one, right now
+            pid, started, netns = note.read_text().split()
+        except (OSError, ValueError):
+            continue
         try:
             if _started(pid) == started:
                 continue  # that run is still going
@@ -91,7 +94,9 @@ def leave_nothing_behind(runs: Path) -> list[str]:
                 report.append(f"stopped {len(left)} process{'es' * (len(left) != 1)} left "
                               f"running by test run {pid}, which was killed")
         note.unlink(missing_ok=True)
-    (runs / str(os.getpid())).write_text(f"{os.getpid()} {_started('self')} {mine}\n")
+    tmp = runs / f".{os.getpid()}.tmp"
+    tmp.write_text(f"{os.getpid()} {_started('self')} {mine}\n")
+    tmp.replace(runs / str(os.getpid()))  # whole or not at all, for a run reading it now
     return report
 
 
