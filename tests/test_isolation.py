@@ -30,15 +30,16 @@ def test_a_killed_run_leaves_nothing_behind(isolated, tmp_path):
             time.sleep(0.05)  # until unshare has entered the new namespace
         dead = subprocess.Popen(["true"])
         dead.wait()
-        (tmp_path / "dead").write_text(f"{dead.pid} 1 {isolation._netns(orphan.pid)}\n")
-        (tmp_path / "live").write_text(
+        (tmp_path / str(dead.pid)).write_text(f"{dead.pid} 1 {isolation._netns(orphan.pid)}\n")
+        (tmp_path / str(live.pid)).write_text(
             f"{live.pid} {isolation._started(live.pid)} {isolation._netns(live.pid)}\n")
         report = isolation.leave_nothing_behind(tmp_path)
         assert orphan.wait(timeout=10) == -signal.SIGTERM
         assert live.poll() is None
         assert report == [f"stopped 1 process left running by test run {dead.pid}, "
                           "which was killed"]
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["live", str(os.getpid())])
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([str(live.pid),
+                                                                     str(os.getpid())])
     finally:
         for p in (orphan, live):
             p.kill()
