@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_replied
@@ -114,6 +115,32 @@ def test_both_regions_down_falls_back_to_vertex(gateway, bedrock, vertex, termin
                           "bedrock/05-disable-experimental-betas.sh",
                           "quickstart/07-first-request.sh")
     claude_replied(result, "pong")
+    assert len(vertex.received("POST", "Predict$")) == 1
+
+
+def test_throttled_in_both_regions_falls_back_to_vertex(gateways, provider, aws_gateway_env,
+                                                       google_gateway_env, bedrock, vertex,
+                                                       terminal):
+    """Bedrock answers 429 (ThrottlingException) in both regions: LiteLLM retries, then
+    follows the fallback, and Claude Code gets its answer from Vertex AI."""
+    # A fresh router: the test before this one leaves both regions resting, and a request
+    # would then go to the fallback without any 429.
+    gateways.get(START, {"config.yaml": "routing/01-multi-region.yaml"}, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env},
+        restart=True)
+    bedrock.fail(429, bedrock_wire.THROTTLED, times=100, path="^/model/")
+    with front_door.record(4000) as door:
+        result = terminal.run("quickstart/06-connect-shell.sh",
+                              "bedrock/05-disable-experimental-betas.sh",
+                              "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    # Claude Code never saw the 429: one Messages request at the gateway's door, no retry.
+    posts = [r for r in door.requests if r.method == "POST"]
+    assert [r.path.split("?")[0] for r in posts] == ["/v1/messages"], door.lines()
+    # Bedrock was tried first (the call and its retries, each answered 429), then Vertex AI.
+    seen = regions(bedrock)
+    print("Bedrock attempts:", " ".join(seen))
+    assert 2 <= len(seen) <= 3 and set(seen) <= {"us-east-1", "us-west-2"}, seen
     assert len(vertex.received("POST", "Predict$")) == 1
 
 
@@ -227,3 +254,49 @@ def test_usage_based_routing_limits_claude_code(gateways, provider, tmp_path):
         ask(gw, timeout=5)
     assert len(provider.received("POST", "/v1/messages$")) == 1
     gateways.free_port(gw.port)  # its held request and counters go with it
+
+
+POLL_S = 0.5  # between requests while waiting for the rest to end
+
+
+def test_cooldown_time_rests_a_region_then_it_is_tried_again(gateways, provider,
+                                                             aws_gateway_env,
+                                                             google_gateway_env, bedrock):
+    """cooldown_time measured: us-east-1 fails until it rests, comes back, and gets its next
+    request cooldown_time after its last failure, not sooner (one bounded poll, no sleep)."""
+    cooldown = yaml.safe_load(snippet("routing/01-multi-region.yaml").read_text())[
+        "router_settings"]["cooldown_time"]
+    gw = gateways.get(START, {"config.yaml": "routing/01-multi-region.yaml"}, env={
+        "ANTHROPIC_API_BASE": provider.url, **aws_gateway_env, **google_gateway_env},
+        restart=True)
+    bedrock.down_regions.add("us-east-1")
+
+    def east():
+        return [r for r in bedrock.received("POST", "^/model/")
+                if bedrock_wire.signed_region(r) == "us-east-1"]
+
+    def rested(seen):  # us-east-1 failed twice, then none of the last six attempts drew it
+        at = [i for i, region in enumerate(seen) if region == "us-east-1"]
+        return len(at) >= 2 and at[-1] < len(seen) - 6
+
+    statuses = []
+    while len(statuses) < 24 and not rested(regions(bedrock)):
+        statuses.append(ask(gw))
+    assert rested(regions(bedrock)), " ".join(regions(bedrock))
+    failures = len(east())
+    last_failure = east()[-1].at
+    bedrock.down_regions.discard("us-east-1")  # the region is back
+    # Ask until us-east-1 receives a request again; random routing draws it for about half of
+    # the requests once it is no longer resting. Bounded: cooldown_time and 15 s more.
+    deadline = last_failure + cooldown + 15
+    while len(east()) == failures and time.monotonic() < deadline:
+        statuses.append(ask(gw))
+        time.sleep(POLL_S)  # the poll's interval, not a wait for the rest
+    assert len(east()) > failures, f"us-east-1 got no request within {cooldown + 15} s"
+    rest = east()[failures].at - last_failure
+    print(f"us-east-1 rested {rest:.1f} s (cooldown_time: {cooldown} s), "
+          f"{failures} failures first, {len(statuses)} requests")
+    # Not before cooldown_time (LiteLLM starts the rest as it handles the failure, after the
+    # failure arrived here), and soon after it: the next requests draw us-east-1 again.
+    assert cooldown <= rest <= cooldown + 10, rest
+    assert statuses == [200] * len(statuses), statuses

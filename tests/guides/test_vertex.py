@@ -12,7 +12,7 @@ from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_failed_with, claude_replied
 from tests.harness.start import components, tls
-from tests.harness.wire import vertex_wire
+from tests.harness.wire import front_door, vertex_wire
 from tests.harness.wire.provider_fake import serving
 
 START = ("vertex/04-service-account.sh", "vertex/03-start-gateway.sh")
@@ -78,6 +78,7 @@ def test_vertex_mode_pass_through_needs_credentials_for_the_route(gateway, verte
 # resolves to 127.0.0.1 for the gateway only (its own /etc/hosts) and the Vertex stand-in
 # answers there on 443 with a certificate from the stand-in public CA the gateway trusts.
 GOOGLE_HOST = "us-east5-aiplatform.googleapis.com"
+EUROPE_HOST = "europe-west1-aiplatform.googleapis.com"  # the region the fix below moves Opus to
 PASS_THROUGH_START = ("vertex/04-service-account.sh", "vertex/06-pass-through-credentials.sh",
                       "vertex/03-start-gateway.sh")
 
@@ -85,7 +86,7 @@ PASS_THROUGH_START = ("vertex/04-service-account.sh", "vertex/06-pass-through-cr
 @pytest.fixture(scope="module")
 def vertex_at_google(isolated, tmp_path_factory):
     d = tmp_path_factory.mktemp("vertex-tls")
-    context = tls.public().server_context(d, GOOGLE_HOST)
+    context = tls.public().server_context(d, GOOGLE_HOST, EUROPE_HOST)
     with serving(vertex_wire.install, port=443, tls=context) as fake:
         yield fake, tls.public().write_ca(d / "public-ca.pem")
 
@@ -157,3 +158,88 @@ def test_pass_through_host_per_region():
     namespace = {"re": re}
     exec(compile(ast.Module([function], []), str(source), "exec"), namespace)
     assert {r: namespace["get_vertex_base_url"](r) for r in HOSTS} == HOSTS
+
+
+# -- When Vertex AI refuses: each refusal with what Claude Code shows ----------------------
+# Google's own bodies (vertex_wire), on the Predict calls only: the token endpoint answers,
+# as it does when the key is valid and the project refuses.
+
+REFUSALS = {  # name: (how Vertex AI refuses, what Claude Code then shows)
+    "permission-denied": (
+        lambda v: v.fail(403, vertex_wire.permission_denied(), times=20, path="Predict$"),
+        "Failed to authenticate. API Error: 403 litellm.BadRequestError: Vertex_aiException "
+        "BadRequestError - {\"error\": {\"code\": 403, \"message\": \"Permission "
+        "'aiplatform.endpoints.predict' denied on resource"),
+    "quota": (
+        lambda v: v.fail(429, vertex_wire.quota_exceeded(), times=20, path="Predict$"),
+        "API Error: Request rejected (429) · litellm.RateLimitError: litellm.RateLimitError: "
+        "vertex_aiException - {\"error\": {\"code\": 429, \"message\": \"Quota exceeded for "
+        "aiplatform.googleapis.com/online_prediction_requests_per_base_model"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_vertex_refusals_through_the_gateway(name, gateway, vertex, terminal):
+    refuse, shown = REFUSALS[name]
+    refuse(vertex)
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    claude_failed_with(result, shown, within_s=60)
+    calls = vertex.received("POST", r"Predict$")
+    assert calls and {c.path for c in calls} == {PREDICT}, "the refusal came from Vertex AI"
+    captures.check(f"vertex/fails-{name}.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output))
+
+
+NOT_IN_REGION = ("litellm.exceptions.NotFoundError: litellm.NotFoundError: Vertex_aiException - "
+                 "{\"error\": {\"code\": 404, \"message\": \"Publisher Model `projects/"
+                 "my-gcp-project/locations/us-east5/publishers/anthropic/models/claude-opus-5-5` "
+                 "was not found or your project does not have access to it.")
+# LiteLLM's id of the deployment: a hash of its settings, which hold the stand-in's port.
+DEPLOYMENT_ID = r"(?<=cooldown_list=\[')[0-9a-f]{64}(?='\])"
+RESTING = ("API Error: Request rejected (429) · No deployments available for selected model, "
+           "Try again in 5 seconds. All deployments for selected model are in cooldown.")
+
+
+def test_model_not_in_the_region_through_the_gateway(gateways, gateway, vertex, terminal):
+    """Vertex AI does not offer Opus in us-east5. Claude Code asks twice after a 404; LiteLLM
+    rests the model's only deployment after Vertex AI's 404 (a 404 is not retried, and rests
+    a deployment at once), so it refuses the second request itself, and that refusal is what
+    Claude Code shows. Vertex AI's message is in the gateway's log."""
+    vertex.unavailable.add(("us-east5", "claude-opus-5-5"))
+    start = len(gateway.log())
+    with front_door.record(4000) as door:  # everything Claude Code sent to the gateway
+        result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    log = gateway.log()[start:]
+    gateways.free_port(gateway.port)  # its only Opus deployment rests: later tests start anew
+    claude_failed_with(result, RESTING, within_s=60)
+    posts = [r for r in door.requests if r.method == "POST"]
+    calls = vertex.received("POST", r"Predict$")
+    # Two requests from Claude Code, one reached Vertex AI (the 404); the gateway refused the
+    # other without asking Vertex AI.
+    assert len(posts) == 2 and len(calls) == 1 and calls[0].path == PREDICT, \
+        (door.lines(), [c.path for c in calls])
+    (line,) = {line for line in log.splitlines() if line.startswith(NOT_IN_REGION)}
+    captures.check("vertex/fails-model-not-in-region.console", captures.console(
+        snippet("quickstart/07-first-request.sh").read_text(), result.output),
+        figures=DEPLOYMENT_ID)
+    captures.check("vertex/fails-model-not-in-region-gateway-log.txt", line + "\n")
+
+
+def test_model_served_from_a_region_that_offers_it(gateways, google_gateway_env, vertex,
+                                                   vertex_at_google, terminal):
+    """The fix for the 404 above: Opus's entry names a region that offers it and no api_base,
+    so LiteLLM calls Google's endpoint for that region (resolved to the stand-in for the
+    gateway only, as for the pass-through above)."""
+    google, ca = vertex_at_google
+    google.reset()
+    for fake in (vertex, google):  # us-east5 still does not offer Opus
+        fake.unavailable.add(("us-east5", "claude-opus-5-5"))
+    gateways.get(START, {"config.yaml": "vertex/07-config-opus-in-another-region.yaml"},
+                 env={**google_gateway_env, "SSL_CERT_FILE": str(ca)},
+                 hosts={EUROPE_HOST: "127.0.0.1"})
+    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    claude_replied(result, "pong")
+    calls = google.received("POST", r"Predict$")
+    assert calls and {c.path for c in calls} == {PREDICT.replace("us-east5", "europe-west1")}
+    assert {c.header("host") for c in calls} == {EUROPE_HOST}, [c.headers for c in calls]
+    assert not vertex.received("POST", r"Predict$"), "nothing went to us-east5"

@@ -5,7 +5,10 @@ Messages answer) and `:streamRawPredict` (Anthropic SSE), `…/models/count-toke
 and a Google OAuth token endpoint (`/token`) that a service-account key file can name as its
 `token_uri`, so the gateway's real google-auth code mints a token here instead of at Google.
 Strict where users trip: `anthropic_version` in the body, known regions and models, and
-beta flags outside `supported_betas` refused with Vertex's message.
+beta flags outside `supported_betas` refused with Vertex's message. A model a test takes out
+of a region (`fake.unavailable`, pairs of region and model) is refused there with Google's 404;
+`permission_denied(...)` and `quota_exceeded(...)` are Google's 403 and 429 bodies for a
+`fake.fail(...)`, as Vertex AI users report them (see each).
 """
 
 from __future__ import annotations
@@ -26,19 +29,69 @@ PREFIX = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/publisher
 
 
 def google_error(resp: Response, status: int, kind: str, message: str) -> None:
-    resp.json(status, {"error": {"code": status, "message": message, "status": kind}})
+    resp.json(status, error_body(status, kind, message))
+
+
+def error_body(status: int, kind: str, message: str, details: list | None = None) -> dict:
+    """Google's error shape (google.rpc.Status as JSON): code, message, status[, details]."""
+    error = {"code": status, "message": message, "status": kind}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def model_resource(project: str, region: str, model: str) -> str:
+    return f"projects/{project}/locations/{region}/publishers/anthropic/models/{model}"
+
+
+def not_found_message(project: str, region: str, model: str) -> str:
+    # As Vertex AI answers a model it does not serve there (reported for Claude models in
+    # cline/cline#8698; an older, shorter form ended "` not found." after the name).
+    return (f"Publisher Model `{model_resource(project, region, model)}` was not found or your "
+            "project does not have access to it. Please ensure you are using a valid model "
+            "version. For more information, see: "
+            "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions")
+
+
+def permission_denied(project="my-gcp-project", region="us-east5",
+                      model="claude-opus-5-5") -> dict:
+    """403 when the caller's identity lacks aiplatform.endpoints.predict (the Vertex AI User
+    role grants it), as Vertex AI answers it (message and ErrorInfo as reported, e.g. in
+    rhel-lightspeed/linux-mcp-server#450 through LiteLLM)."""
+    resource = model_resource(project, region, model)
+    return error_body(403, "PERMISSION_DENIED",
+                      f"Permission 'aiplatform.endpoints.predict' denied on resource "
+                      f"'//aiplatform.googleapis.com/{resource}' (or it may not exist).",
+                      [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "IAM_PERMISSION_DENIED", "domain": "aiplatform.googleapis.com",
+                        "metadata": {"resource": resource,
+                                     "permission": "aiplatform.endpoints.predict"}}])
+
+
+def quota_exceeded(model="claude-opus-5-5") -> dict:
+    """429 when the project's per-model quota is used up, as Vertex AI answers Claude Code
+    (anthropics/claude-code#1440, #1474) and others (cline/cline#651)."""
+    return error_body(429, "RESOURCE_EXHAUSTED",
+                      "Quota exceeded for aiplatform.googleapis.com/"
+                      f"online_prediction_requests_per_base_model with base model: anthropic-"
+                      f"{model}. Please submit a quota increase request. "
+                      "https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.")
 
 
 def install(fake: ProviderFake, models=MODELS, regions=REGIONS,
             supported_betas=SUPPORTED_BETAS) -> ProviderFake:
+    # (region, model) pairs a test takes out: that model is not offered in that region.
+    fake.unavailable = set()
+    fake.on_reset.append(fake.unavailable.clear)
+
     def refused(req: Request, resp: Response, m: re.Match, model: str) -> bool:
         if req.header("authorization") != f"Bearer {ACCESS_TOKEN}":
             google_error(resp, 401, "UNAUTHENTICATED",
                          "Request had invalid authentication credentials.")
-        elif m["region"] not in regions or model not in models:
+        elif (m["region"] not in regions or model not in models
+              or (m["region"], model) in fake.unavailable):
             google_error(resp, 404, "NOT_FOUND",
-                         f"Publisher Model `projects/{m['project']}/locations/{m['region']}/"
-                         f"publishers/anthropic/models/{model}` not found.")
+                         not_found_message(m["project"], m["region"], model))
         else:
             betas = [b.strip() for b in (req.header("anthropic-beta") or "").split(",")]
             unknown = [b for b in betas if b and b not in supported_betas]
