@@ -72,6 +72,8 @@ class ForwardProxy:
             "dns_nameservers 127.0.0.1",
             "dns_timeout 2 seconds",
             "shutdown_lifetime 0 seconds",
+            # No ICMP pinger: it runs in a session of its own and outlived every stop.
+            "pinger_enable off",
             f"acl allowed_connect port {' '.join(map(str, self.connect_ports))}",
             "http_access deny CONNECT !allowed_connect",
         ]
