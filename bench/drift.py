@@ -1,10 +1,15 @@
 """`nox -s drift`: what a pin bump would change. Installs the newest Claude Code and the newest
 LiteLLM that installs here, runs the matrix checks (or, with `all`, the whole suite) for the
 pinned pair and for the newest pair, and lists what changed in the Claude Code binary since the
-pin: environment variables, headers and beta flags it names. A report, never a pass/fail."""
+pin: environment variables, headers and beta flags it names. A report, never a pass/fail.
+It also installs every Claude Code release between the pin and the newest and writes the
+"What changed for gateways" page (docs/_generated/what-changed.json and .md, through
+tests/harness/proof/what_changed.py), with this run's changed test results for the newest.
+`-- page`: only install the releases and write that page, no test run."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import subprocess
@@ -14,6 +19,7 @@ from pathlib import Path
 
 from bench.matrix import MATRIX, _junit_outcomes
 from tests.harness.project import CLAUDE_CODE_VERSION, LITELLM_VERSION, ROOT
+from tests.harness.proof import what_changed
 from tests.harness.start import components, releases
 
 REPORT = ROOT / "docs" / "_build" / "drift-report.md"
@@ -65,9 +71,27 @@ def outcomes(claude_code: str | None, litellm: str | None, tests: list[str]) -> 
         return _junit_outcomes(junit) if junit.exists() else {}
 
 
+def since_pin(newest: str, node: Path) -> list[str]:
+    """Every Claude Code release after the pin up to `newest` that installs here."""
+    out = []
+    for version in releases.newest("claude-code", node):
+        if what_changed.key(CLAUDE_CODE_VERSION) < what_changed.key(version) <= \
+                what_changed.key(newest):
+            try:
+                releases.install("claude-code", version, node)
+                out.append(version)
+            except releases.ReleaseUnavailable as e:
+                print(f"not installable: claude-code {version}: {e}", flush=True)
+    return out
+
+
 def main(args: list[str]) -> None:
     node = components.node_bin()
     cc, refused_cc = newest_installable("claude-code", node)
+    measured = since_pin(cc, node) if cc else []
+    if "page" in args:
+        print(what_changed.write(what_changed.compute(measured)))
+        return
     lite, refused_lite = newest_installable("litellm", node)
     tests = ["tests"] if "all" in args else list(MATRIX["checks"].values())
     lines = [f"# Drift: pinned Claude Code {CLAUDE_CODE_VERSION} + LiteLLM {LITELLM_VERSION} "
@@ -84,6 +108,13 @@ def main(args: list[str]) -> None:
                    if before.get(t, {}).get("outcome") != a["outcome"]]
         lines += ["", f"## Tests ({len(after)} run): {len(changed)} changed outcome", ""]
         lines += [f"- `{t}`: {b} → {a} {d}" for t, b, a, d in changed] or ["- none"]
+        if "all" not in args:  # the matrix's checks: the page records them for the newest
+            data = what_changed.compute(measured)
+            data["drift"] = {"date": datetime.date.today().isoformat(), "claude_code": cc,
+                             "litellm": lite, "run": len(after), "changed": [
+                                 {"test": t, "before": b, "after": a, "detail": d}
+                                 for t, b, a, d in changed]}
+            what_changed.write(data)
         old = facts(binary_of(components.claude_bin()))
         new = facts(binary_of(releases.bin_dir("claude-code", cc)))
         for name in FACTS:

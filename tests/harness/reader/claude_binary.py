@@ -2,10 +2,11 @@
 taken from the native binary itself, so a page or snippet naming a variable or key the CLI
 never reads (a misspelt `ANTHROPIC_BASE_URLL`) fails its static check.
 
-How the binary reads them (measured on 2.1.330, `strings claude.exe`):
+How the binary reads them (measured on 2.1.330 to 2.1.332, `strings claude.exe`):
 - its own variables are declared in typed registries, `Wr(K,{ANTHROPIC_BASE_URL:()=>Jl,…})`
-  followed by `var Jl=H.str(),…` where `H={str,rawStr,bool,triBool,int,names}` is the
-  environment-schema builder; a name counts when its getter is built with `H.<kind>(`;
+  (`Qr(` in 2.1.331, `eo(` in 2.1.332) followed by `var Jl=H.str(),…` where
+  `H={str,rawStr,bool,triBool,int,names}` is the environment-schema builder; a name counts
+  when its getter is built with `H.<kind>(`;
 - bundled libraries (proxies, cloud SDKs, Node options) read `process.env.NAME` or
   `process.env["NAME"]` directly;
 - the settings file's top-level keys are the lazy entries of one zod object that begins
@@ -24,9 +25,11 @@ from pathlib import Path
 from tests.harness.project import CACHE
 from tests.harness.start import components
 
-REGISTRY = re.compile(rb"Wr\([\w$]+,\{((?:[A-Za-z_$][\w$]*:\(\)=>[\w$]+,?)+)\}\)")
+# The registry function's and the builder's minified names change from build to build (Wr, Qr,
+# eo …; H so far): any name counts.
+REGISTRY = re.compile(rb"\([\w$]+,\{((?:[A-Za-z_$][\w$]*:\(\)=>[\w$]+,?)+)\}\)")
 REGISTRY_ENTRY = re.compile(rb"([A-Z][A-Z0-9_]*):\(\)=>([\w$]+)")
-BUILT_BY_SCHEMA = rb"[,\s;]([\w$]+)=H\.(?:str|rawStr|bool|triBool|int|names|enum)\("
+BUILT_BY_SCHEMA = rb"[,\s;]([\w$]+)=[\w$]{1,3}\.(?:str|rawStr|bool|triBool|int|names|enum)\("
 DIRECT_READ = re.compile(rb"process\.env(?:\.([A-Z_][A-Z0-9_]*)|\[[\"']([A-Z_][A-Z0-9_]*)[\"']\])")
 SETTINGS_OBJECT = re.compile(rb"return\{\$schema:\(\)=>")
 LAZY_KEY = re.compile(rb"([A-Za-z_$][\w$]*):\(\)=>")
@@ -96,8 +99,9 @@ def _settings_keys(data: bytes) -> set[str]:
 
 
 @functools.cache
-def _read() -> dict[str, list[str]]:
-    path = binary()
+def _read(path: Path | None = None) -> dict[str, list[str]]:
+    """What the binary at `path` (default: the pinned one) reads."""
+    path = path or binary()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     cached = CACHE / f"claude-binary-reads-{digest[:16]}.json"
     if cached.exists():
@@ -114,11 +118,11 @@ def _read() -> dict[str, list[str]]:
     return reads
 
 
-def env_vars() -> frozenset[str]:
-    """Every environment variable the pinned Claude Code reads."""
-    return frozenset(_read()["env_vars"])
+def env_vars(path: Path | None = None) -> frozenset[str]:
+    """Every environment variable the Claude Code binary at `path` (default: pinned) reads."""
+    return frozenset(_read(path)["env_vars"])
 
 
-def settings_keys() -> frozenset[str]:
-    """Every top-level key of the pinned Claude Code's settings files."""
-    return frozenset(_read()["settings_keys"])
+def settings_keys(path: Path | None = None) -> frozenset[str]:
+    """Every top-level key of the settings files of the binary at `path` (default: pinned)."""
+    return frozenset(_read(path)["settings_keys"])
