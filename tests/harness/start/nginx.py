@@ -56,20 +56,48 @@ def _placeholder_tls_files(text: str, directory: Path) -> None:
             tls.corp().write_ca(target)
 
 
+# A fragment (`*.fragment.conf`): lines a page tells the reader to put into a published
+# template in place of one of its lines; its first line names both.
+FRAGMENT_HOME = re.compile(r"^\s*# Put these lines in (\S+) in place of: (.+)$", re.MULTILINE)
+
+
+def is_fragment(path: Path) -> bool:
+    return path.name.endswith(".fragment.conf")
+
+
+def with_fragment(fragment: Path) -> tuple[Path, str]:
+    """(the published template the fragment names, that template's text with the fragment's
+    lines, as written, in place of the line it names): what the reader's file becomes."""
+    from tests.harness.project import SNIPPETS
+    text = fragment.read_text()
+    m = FRAGMENT_HOME.search(text)
+    assert m, f"{fragment.name}: no '# Put these lines in <file> in place of: <line>'"
+    name, line = m.groups()
+    homes = [p for p in SNIPPETS.rglob("*") if p.is_file() and reader_name(p) == name]
+    assert len(homes) == 1, f"{fragment.name}: {name} is {len(homes)} published files"
+    home = homes[0].read_text()
+    lines = re.findall(rf"^[ \t]*{re.escape(line.strip())}[ \t]*$", home, re.MULTILINE)
+    assert len(lines) == 1, f"{fragment.name}: {line!r} is {len(lines)} lines of {name}"
+    return homes[0], home.replace(lines[0], text.rstrip("\n"), 1)
+
+
 def check_config(path: Path) -> None:
     """`nginx -t` on every config template (or plain `.conf`) in the snippet's folder (a
-    `.map` is checked through the template that includes it), with a placeholder for each
-    ${SECRET} and for each certificate file it names."""
-    templates = sorted(path.parent.glob("*.conf.template")) + sorted(path.parent.glob("*.conf"))
+    `.map` is checked through the template that includes it, a fragment in the template it
+    names), with a placeholder for each ${SECRET} and for each certificate file it names."""
+    templates = [(t, t.read_text()) for t in sorted(path.parent.glob("*.conf.template"))
+                 + sorted(path.parent.glob("*.conf")) if not is_fragment(t)]
+    if is_fragment(path):
+        home, text = with_fragment(path)
+        path, templates = home, [(home, text)]
     assert templates, f"{path.name}: no nginx config template next to it"
     if path.suffix == ".map":
-        templates = [t for t in templates if reader_name(path) in t.read_text()]
+        templates = [(t, text) for t, text in templates if reader_name(path) in text]
         assert templates, f"{path.name}: no config template includes {reader_name(path)}"
-    for template in templates:
+    for template, text in templates:
         with tempfile.TemporaryDirectory() as tmp:
             for f in path.parent.glob("*.map"):
                 shutil.copyfile(f, Path(tmp) / reader_name(f))
-            text = template.read_text()
             for name in set(re.findall(r"\$\{([A-Z_]+)\}", text)):
                 text = text.replace(f"${{{name}}}", "placeholder")
             _placeholder_tls_files(text, Path(tmp))

@@ -1,0 +1,1 @@
+nginx -e stderr -p "$PWD" -c "$PWD/gateway-tls.conf" -g "daemon off;"
