@@ -58,6 +58,7 @@ CONFIGS = {
         QUICKSTART, (), settings=(("project", "model-names/02-settings.json"),
                                   ("local", "quickstart/06-connect-project-settings-local.json"))),
     "enterprise/20-litellm-rate-limit.yaml": Published(QUICKSTART),
+    "routing/06-retry-policy.yaml": Published(QUICKSTART),
     "faq/01-config-with-cache.yaml": Published(QUICKSTART),
     "field-betas/01-bedrock-config.yaml": Published(
         ("field-betas/02-start-gateway.sh",),
@@ -82,6 +83,9 @@ EXEMPT["faq/05-config-with-redis-cache.yaml"] = "served by the FAQ's cache test,
 # Needs LiteLLM's database, whose Prisma engines cannot be obtained here: LiteLLM's own config
 # loader reads it in tests/guides/test_litellm_database.py; the page marks it not run here.
 EXEMPT["security/04-config-with-database.yaml"] = "loaded by LiteLLM's loader, not served"
+# Opus from europe-west1 through Google's own host for it, which the Vertex guide's region test
+# resolves to the Vertex AI stand-in for the gateway only (tests/guides/test_vertex.py).
+EXEMPT["vertex/07-config-opus-in-another-region.yaml"] = "served by the Vertex guide's region test"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile

@@ -1,8 +1,11 @@
 """Troubleshooting: the Anthropic API's own rate limit behind the quickstart gateway
 (docs/troubleshooting/index.md, "A provider's rate limit or quota"): what Claude Code shows
-when the Anthropic API answers 429 to LiteLLM, and what reached the provider."""
+when the Anthropic API answers 429 to LiteLLM, and what reached the provider; and LiteLLM's
+retries per error type (docs/how-to/routing.md, "Retries per error type")."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
@@ -40,3 +43,25 @@ def test_anthropic_rate_limit_through_the_gateway(gateways, upstream, terminal):
     assert sent and len(reached) == 3 * len(sent), (door.lines(), len(reached))
     captures.check("troubleshooting/anthropic-429.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))
+
+
+# -- Retries per error type (docs/how-to/routing.md, "Retries per error type") ---------------
+
+POLICY = {"config.yaml": "routing/06-retry-policy.yaml"}
+SERVER_ERROR = anthropic_wire.error_body(500, "Internal server error")
+
+
+@pytest.mark.parametrize("status, tries", [(429, 1), (500, 4)])
+def test_retry_policy_sets_retries_per_error(status, tries, gateways, upstream, terminal):
+    """retry_policy: no retry of a 429 (RateLimitErrorRetries: 0), three of a 500
+    (InternalServerErrorRetries: 3), against LiteLLM's default of two for both (above)."""
+    gateways.get(START, POLICY, env={"ANTHROPIC_API_BASE": upstream.url})
+    body = anthropic_wire.error_body(429, RATE_LIMIT_MESSAGE) if status == 429 else SERVER_ERROR
+    upstream.fail(status, body, times=100, path=MESSAGES)
+    with front_door.record(4000) as door:  # everything Claude Code sent to the gateway
+        result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    assert result.code != 0, result.output
+    sent = [r for r in door.requests if r.method == "POST"]
+    reached = upstream.received("POST", MESSAGES)
+    print(f"{status}: Claude Code sent {len(sent)}, the Anthropic API received {len(reached)}")
+    assert sent and len(reached) == tries * len(sent), (door.lines(), len(reached))
