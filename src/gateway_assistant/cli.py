@@ -1,6 +1,6 @@
-"""The `gateway-assistant` command line: validate, doctor, probe, recommend. Human output by
-default, `--format json` (or `--json`) for CI; exit 0 (ok), 1 (findings), 2 (usage error),
-3 (could not check), 130 (interrupted)."""
+"""The `gateway-assistant` command line: validate, doctor, probe, conformance, recommend.
+Human output by default, `--format json` (or `--json`) for CI (conformance: also `--format
+junit`); exit 0 (ok), 1 (findings), 2 (usage error), 3 (could not check), 130 (interrupted)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def _probe(args) -> tuple[list, dict]:
                  deadline=args.deadline)
 
 
+def _conformance(args) -> tuple[list, dict]:
+    from .conformance import conformance
+
+    return conformance(args.url, token=args.token, model=args.model, timeout=args.timeout,
+                       deadline=args.deadline)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway-assistant", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -63,6 +70,17 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--deadline", type=float, default=120.0,
                    help="seconds the whole probe may take (default 120)")
     r.set_defaults(run=_probe)
+
+    k = sub.add_parser("conformance", help="replay Claude Code's recorded requests against a "
+                       "gateway and check each criterion")
+    k.add_argument("url", help="the gateway's base URL, e.g. http://localhost:4000")
+    k.add_argument("--token", help="gateway key (default: $ANTHROPIC_AUTH_TOKEN)")
+    k.add_argument("--model", default=None, help="model to request (default: as recorded)")
+    k.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    k.add_argument("--deadline", type=float, default=180.0,
+                   help="seconds the whole run may take (default 180)")
+    k.add_argument("--format", choices=("human", "json", "junit"), default="human")
+    k.set_defaults(run=_conformance)
 
     from .recommend import QUESTIONS
 
@@ -156,7 +174,10 @@ def _main(argv: list[str] | None) -> int:
                                               for line in extra["text"].split("\n")))
         sys.stdout.flush()
         return findings.OK
-    if args.format == "json":
+    junit = extra.pop("junit", "")
+    if args.format == "junit":  # conformance: JUnit XML for CI
+        print(junit)
+    elif args.format == "json":
         print(findings.as_json(result, command=args.command, **extra))
     else:
         report = extra.pop("report", "")

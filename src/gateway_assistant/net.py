@@ -151,11 +151,11 @@ def _read(r, deadline: Deadline, limit: int) -> tuple[bytes, bool]:
     return bytes(data[:limit]), len(data) > limit
 
 
-def send(op, url: str, data: bytes, headers: dict, deadline: Deadline, per_read: float,
-         stream: bool = False) -> Answer:
-    """POST; never raises for an HTTP status; raises ConnectionError (a one-line reason
-    without secrets) or DeadlineExceeded."""
-    request = urllib.request.Request(url, data, headers, method="POST")
+def send(op, url: str, data: bytes | None, headers: dict, deadline: Deadline, per_read: float,
+         stream: bool = False, method: str = "POST") -> Answer:
+    """POST (or `method`); never raises for an HTTP status; raises ConnectionError (a one-line
+    reason without secrets) or DeadlineExceeded."""
+    request = urllib.request.Request(url, data, headers, method=method)
     try:
         r = op.open(request, timeout=deadline.timeout(per_read))
     except urllib.error.HTTPError as e:

@@ -11,11 +11,14 @@ line), tls (a certificate from a CA nobody trusts), handshake-trickle (the TLS h
 byte every 0.5 s); and for streaming requests only (others get
 a valid message): endless (events as fast as the socket takes them, never ending), broken-sse
 (garbage and a terminal escape as events), close-mid-stream (two events, then the connection
-closes).
+closes). Two modes serve the Messages API correctly but for one defect, for `conformance`:
+buffered (a stream's events all at once, after a pause, as a proxy that buffers answers) and
+refuse-betas (400 "invalid beta flag" to any request carrying anthropic-beta).
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import threading
@@ -24,7 +27,7 @@ import time
 import trustme
 
 MODES = ("redirect", "redirect-same", "trickle", "endless", "huge", "broken-sse",
-         "close-mid-stream", "http09", "tls", "handshake-trickle")
+         "close-mid-stream", "http09", "tls", "handshake-trickle", "buffered", "refuse-betas")
 
 
 class _Listener:
@@ -106,6 +109,46 @@ def _other(conn, _line, _listener, _body=b""):
     """What a hijacked host answers: a perfect message, so following it would PASS."""
     _reply(conn, "200 OK", {"content-type": "application/json",
                             "content-length": len(MESSAGE), "connection": "close"}, MESSAGE)
+
+
+def _error(conn, status: int, kind: str, text: str):
+    body = json.dumps({"type": "error", "error": {"type": kind, "message": text}}).encode()
+    _reply(conn, f"{status} Error", {"content-type": "application/json",
+                                     "content-length": len(body), "connection": "close"}, body)
+
+
+def _messages(conn, line, body: bytes, gap_s: float, pause_s: float):
+    """The Messages API as a correct gateway serves it; a stream's events `gap_s` apart,
+    after `pause_s` (all of them at once after the pause: a buffered stream)."""
+    if line.startswith("HEAD"):
+        return _reply(conn, "404 Not Found", {"content-length": 0, "connection": "close"})
+    ask = json.loads(body or b"{}")
+    if not ask.get("messages"):
+        return _error(conn, 400, "invalid_request_error", "messages: at least one message")
+    usage = {"input_tokens": 1, "output_tokens": 1}
+    if not ask.get("stream"):
+        whole = json.dumps({"type": "message", "id": "m", "role": "assistant", "usage": usage,
+                            "model": ask.get("model"), "stop_reason": "end_turn",
+                            "content": [{"type": "text", "text": "1 2 3"}]}).encode()
+        return _reply(conn, "200 OK", {"content-type": "application/json", "connection": "close",
+                                       "content-length": len(whole)}, whole)
+    events = [("message_start", {"message": {"type": "message", "id": "m", "role": "assistant",
+                                             "model": ask.get("model"), "content": [],
+                                             "stop_reason": None, "usage": usage}}),
+              ("content_block_start", {"index": 0, "content_block": {"type": "text",
+                                                                     "text": ""}}),
+              *[("content_block_delta", {"index": 0, "delta": {"type": "text_delta",
+                                                               "text": word}})
+                for word in ("1 ", "2 ", "3")],
+              ("content_block_stop", {"index": 0}),
+              ("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": usage}),
+              ("message_stop", {})]
+    _reply(conn, "200 OK", {"content-type": "text/event-stream", "connection": "close"})
+    time.sleep(pause_s)
+    for name, data in events:
+        conn.sendall(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
+                     .encode())
+        time.sleep(gap_s)
 
 
 class HostileGateway:
@@ -204,6 +247,14 @@ class HostileGateway:
 
     def _tls(self, conn, _line, _l, body):
         _other(conn, _line, _l)
+
+    def _buffered(self, conn, line, listener, body):
+        _messages(conn, line, body, gap_s=0.0, pause_s=1.0)
+
+    def _refuse_betas(self, conn, line, listener, body):
+        if "anthropic-beta" in listener.got[-1]:
+            return _error(conn, 400, "invalid_request_error", "invalid beta flag")
+        _messages(conn, line, body, gap_s=0.1, pause_s=0.0)
 
     @staticmethod
     def _streams(body: bytes) -> bool:

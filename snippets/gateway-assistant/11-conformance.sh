@@ -1,0 +1,1 @@
+gateway-assistant conformance http://localhost:4000

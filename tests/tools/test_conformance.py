@@ -1,0 +1,242 @@
+"""`gateway-assistant conformance`: its corpus is what the pinned Claude Code really sends
+(recorded here from the real CLI pointed straight at the provider fake; `UPDATE_CAPTURES=1`
+writes src/gateway_assistant/conformance_corpus.json again), the kit passes against the
+quickstart's LiteLLM and the enterprise guide's nginx in front of it, fails on exactly the
+defective criterion against a gateway that buffers streams or refuses betas, and holds the
+tools' hardening against hostile gateways."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from gateway_assistant import corpus
+from gateway_assistant.cli import main
+from gateway_assistant.conformance import CRITERIA
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied
+from tests.harness.start import nginx
+from tests.harness.wire import anthropic_tools, anthropic_wire
+from tests.harness.wire.hostile_gateway import HostileGateway
+from tests.harness.wire.provider_fake import serving
+
+KEY = "sk-corpus-0123456789-SECRETPART"  # Claude Code's key while the corpus is recorded
+START = ("quickstart/03-start-gateway.sh",)
+CONFIG = {"config.yaml": "quickstart/02-config.yaml"}
+MASTER_KEY = "sk-litellm-change-me"  # what 03-start-gateway.sh exports
+NGINX_START = ("enterprise/12-start-gateway.sh",)
+NGINX_FILES = {"gateway.conf.template": "enterprise/10-gateway.conf.template",
+               "developers.map": "enterprise/11-developers.map"}
+ALICE = "sk-gw-alice-change-me"  # a developer token in 11-developers.map
+GAP_S = 0.1  # the provider fake spaces its events, so buffering becomes visible
+RUN = "gateway-assistant/11-conformance.sh"
+CI = "gateway-assistant/12-conformance-ci.sh"
+TIMES = r"\d+ ms( \([A-Z]+ [^)]*\))?"  # measured per run: milliseconds, the slowest request
+
+
+def settle(fake, seconds: float = 1.5) -> None:
+    """Wait until no request has arrived for `seconds` (background calls finish late)."""
+    count, quiet_since = -1, time.monotonic()
+    while time.monotonic() - quiet_since < seconds:
+        if len(fake.requests) != count:
+            count, quiet_since = len(fake.requests), time.monotonic()
+        time.sleep(0.1)
+
+
+def entry(name, request):
+    path = request.path + "".join(f"?{k}={v[0]}" for k, v in sorted(request.query.items()))
+    return corpus.record(name, request.method, path, request.headers, request.body)
+
+
+def sent(requests) -> list[str]:
+    """Every request of a run, in order: method, path, and whether a body streams."""
+    return [f"{r.method} {r.path} stream={(r.json or {}).get('stream')}" for r in requests]
+
+
+# -- The corpus ---------------------------------------------------------------------------------
+
+def test_corpus_is_what_the_pinned_claude_code_sends(terminal):
+    """Claude Code pointed straight at the provider fake: one prompt, then one prompt answered
+    with a tool call (its second request carries the tool result). Every request of both runs
+    is recorded and compared, unfiltered: a new pin that adds count_tokens, a non-streaming
+    request, a header, a beta or a body field fails here until the corpus is written again."""
+    with serving(anthropic_wire.install) as fake:
+        terminal.env.update(ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_AUTH_TOKEN=KEY)
+        claude_replied(terminal.sh('claude -p "Reply with the word pong"'), "pong")
+        settle(fake)
+        prompt = list(fake.requests)
+        fake.reset()
+        readme = terminal.project / "README.md"
+        readme.write_text("hello\n")
+        anthropic_tools.use_tools(fake, [lambda body: ("Read", {"file_path": str(readme)})])
+        claude_replied(terminal.sh('claude -p "Read README.md"'), "pong")
+        settle(fake)
+        tools = list(fake.requests)
+    runs = {"prompt": sent(prompt), "tool use": sent(tools)}
+    recorded = {"claude_code": prompt[1].header("user-agent").split("/")[1].split(" ")[0],
+                "runs": runs,
+                "requests": [entry("preconnect", prompt[0]), entry("streaming", prompt[1]),
+                             entry("tool result", tools[-1])]}
+    assert [m["role"] for m in recorded["requests"][2]["body"]["messages"]][-2:] == \
+        ["assistant", "user"], "the last request does not carry the tool result"
+    text = json.dumps(recorded, indent=1, sort_keys=True) + "\n"
+    for piece in (KEY, KEY[3:-4]):
+        assert piece not in text, "the credential is in the corpus"
+    if os.environ.get("UPDATE_CAPTURES") == "1":
+        corpus.CORPUS.write_text(text)
+    shipped = json.loads(corpus.CORPUS.read_text())
+    now = [runs, *map(corpus.shape, recorded["requests"])]
+    then = [shipped["runs"], *map(corpus.shape, shipped["requests"])]
+    if now != then or shipped["claude_code"] != recorded["claude_code"]:
+        diff = "\n".join(difflib.unified_diff(
+            json.dumps(then, indent=1).splitlines(), json.dumps(now, indent=1).splitlines(),
+            "conformance_corpus.json", "this run", lineterm=""))
+        pytest.fail("the pinned Claude Code no longer sends the corpus's requests; write it "
+                    "again: UPDATE_CAPTURES=1 python3 -m nox -s verify-docs -- "
+                    f"tests/tools/test_conformance.py\n{diff}")
+
+
+def test_corpus_ships_in_the_package():
+    """setuptools' package-data for gateway_assistant takes *.json: the corpus is in it."""
+    from tests.harness.project import ROOT
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'gateway_assistant = ["*.json"]' in text
+    assert corpus.CORPUS.parent.name == "gateway_assistant" and corpus.CORPUS.suffix == ".json"
+
+
+# -- Against real gateways ----------------------------------------------------------------------
+
+@pytest.fixture
+def litellm(gateways, upstream):
+    upstream.sse_gap_s = GAP_S
+    yield gateways.get(START, CONFIG, env={"ANTHROPIC_API_BASE": upstream.url})
+    upstream.sse_gap_s = 0.0
+
+
+def run_kit(url: str, token: str, capsys, *args) -> tuple[int, dict]:
+    os.environ["ANTHROPIC_AUTH_TOKEN"] = token
+    try:
+        code = main(["conformance", url, "--format", "json", *args])
+    finally:
+        del os.environ["ANTHROPIC_AUTH_TOKEN"]
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and token not in out + err, out + err
+    return code, json.loads(out)
+
+
+def verdicts(report: dict) -> dict[str, str]:
+    return {c["name"]: c["status"] for c in report["criteria"]}
+
+
+def test_conformance_passes_against_litellm(litellm, upstream, capsys, monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a dead proxy: the kit goes direct
+    code, report = run_kit(litellm.url, MASTER_KEY, capsys)
+    assert code == 0 and set(verdicts(report).values()) == {"pass"}, report["criteria"]
+    assert list(verdicts(report)) == list(CRITERIA)
+    # What reached the provider: every beta of the recorded requests (LiteLLM sorts them).
+    shipped = {e["name"]: e for e in corpus.load()["requests"]}
+    betas = set(shipped["streaming"]["headers"]["anthropic-beta"].split(","))
+    arrived = upstream.received("POST", r"^/v1/messages$")
+    assert arrived and all(set(r.header("anthropic-beta").split(",")) == betas
+                           for r in arrived), [r.header("anthropic-beta") for r in arrived]
+
+
+def test_conformance_passes_against_nginx_in_front_of_litellm(litellm, capsys):
+    gw = nginx.start(NGINX_START, NGINX_FILES)
+    try:
+        code, report = run_kit(gw.url, ALICE, capsys)
+    finally:
+        gw.stop()
+    assert code == 0 and set(verdicts(report).values()) == {"pass"}, report["criteria"]
+
+
+# -- Against broken gateways --------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode,criterion,detail", [
+    ("buffered", "incremental delivery",
+     "all events arrived together at the end — the stream is buffered"),
+    ("refuse-betas", "betas and version",
+     "gave 400 with Claude Code's anthropic-beta and 200 without it"),
+])
+def test_conformance_fails_on_exactly_the_broken_criterion(mode, criterion, detail, capsys):
+    with HostileGateway(mode) as g:
+        code, report = run_kit(g.url, KEY, capsys)
+    failed = {c["name"]: c for c in report["criteria"] if c["status"] != "pass"}
+    assert code == 1 and list(failed) == [criterion], report["criteria"]
+    assert detail in failed[criterion]["detail"] and failed[criterion]["fix"] == CRITERIA[criterion]
+    (finding,) = report["findings"]
+    assert finding["code"] == "conformance-" + criterion.replace(" ", "-")
+
+
+def test_junit_report_names_each_criterion(capsys, monkeypatch):
+    import xml.etree.ElementTree as ET
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", KEY)
+    with HostileGateway("buffered") as g:
+        code = main(["conformance", g.url, "--format", "junit"])
+    suite = ET.fromstring(capsys.readouterr().out)
+    assert code == 1 and suite.get("tests") == str(len(CRITERIA)) and suite.get("failures") == "1"
+    failing = [c.get("name") for c in suite if c.find("failure") is not None]
+    assert failing == ["incremental delivery"]
+
+
+# -- Bad input, as for probe --------------------------------------------------------------------
+
+HOSTILE = {
+    "redirect": "(another host): not followed, the key was not sent there",
+    "trickle": "stopped after 3 s: the deadline for conformance (--deadline) was reached",
+    "endless": "event 1 is not a Messages event",
+    "http09": "could not run: cannot reach",
+    "tls": "CERTIFICATE_VERIFY_FAILED",
+}
+
+
+@pytest.mark.parametrize("mode", list(HOSTILE))
+def test_conformance_against_a_hostile_gateway(mode, capsys, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", KEY)
+    with HostileGateway(mode) as g:
+        started = time.monotonic()
+        code = main(["conformance", g.url, "--deadline", "3", "--timeout", "2"])
+        took = time.monotonic() - started
+        out, err = capsys.readouterr()
+        for request in g.other.got:
+            assert "authorization" not in request and "x-api-key" not in request, request
+    output = out + err
+    assert code in (1, 3) and took < 6 and HOSTILE[mode] in output, (code, took, output)
+    assert "Traceback" not in output and KEY not in output and KEY[3:-4] not in output
+    assert "\x1b" not in output, output
+    if code == 3:
+        assert len(err.strip().splitlines()) == 1, err
+
+
+# -- The reference page -------------------------------------------------------------------------
+
+@pytest.fixture
+def reader(terminal, tmp_path):
+    """`gateway-assistant` as `pip install .` installs it, from this checkout's src/."""
+    from gateway_assistant import cli
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "gateway-assistant"
+    launcher.write_text(f'#!/bin/sh\nPYTHONPATH={cli.__file__.rsplit("/", 2)[0]} '
+                        f'exec {sys.executable} -m gateway_assistant "$@"\n')
+    launcher.chmod(0o755)
+    terminal.env["PATH"] = f"{bin_dir}:{terminal.env['PATH']}"
+    return terminal
+
+
+def test_conformance_on_the_reference_page(litellm, reader):
+    result = reader.run("quickstart/06-connect-shell.sh", RUN)
+    assert result.code == 0 and "FAIL" not in result.stdout, result.output
+    captures.check("gateway-assistant/conformance.console", captures.console(
+        snippet(RUN).read_text(), result.stdout + result.stderr), figures=TIMES)
+    result = reader.run("quickstart/06-connect-shell.sh", CI)
+    assert result.code == 0, result.output
+    xml = (reader.project / "conformance.xml").read_text()
+    assert f'tests="{len(CRITERIA)}" failures="0"' in xml, xml
