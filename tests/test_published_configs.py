@@ -68,6 +68,7 @@ CONFIGS = {
         ("field-caching/03-start-gateway.sh",), ("field-caching/04-connect.sh",))
        for name in ("01-two-deployments", "02-two-deployments-cache-aware")},
     "field-thinking/01-fallback-config.yaml": Published(("field-caching/03-start-gateway.sh",)),
+    "field-network/01-config-no-gateway-retries.yaml": Published(QUICKSTART),
 }
 # Deliberately broken, to show what the validator finds: LiteLLM refuses to start on it.
 EXEMPT = {"gateway-assistant/01-config-with-mistakes.yaml": "LiteLLM refuses to start on it"}

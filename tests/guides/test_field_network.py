@@ -319,3 +319,64 @@ def test_api_timeout_shorter_than_a_pause(litellm, upstream, terminal):
                          f"export API_TIMEOUT_MS=1000\nsource {snippet(ASK)}")
     claude_failed_with(result, "Request timed out.")
     captures.check("field-network/api-timeout-short.txt", result.output.strip() + "\n")
+
+
+# -- LiteLLM 1.106.x holds message_start back while it may still retry ----------------------
+
+NO_GATEWAY_RETRIES = {"config.yaml": "field-network/01-config-no-gateway-retries.yaml"}
+THINKING_S = 4.0  # the provider's pause after message_start; "at once" is under half of it
+
+
+def first_event_times(url: str, upstream) -> dict[str, float]:
+    """Seconds from the provider's receiving a streamed /v1/messages request (a gateway's
+    first request after its start takes seconds longer to get there) to the client's reading
+    its response headers, its first event, message_start and the first text."""
+    import http.client
+    from urllib.parse import urlsplit
+    body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 50, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    conn = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=60)
+    started = time.monotonic()
+    conn.request("POST", "/v1/messages", body, {
+        "content-type": "application/json", "anthropic-version": "2023-06-01",
+        "authorization": "Bearer sk-litellm-change-me"})
+    answer = conn.getresponse()
+    seen = {"headers": time.monotonic() - started}
+    for line in answer:  # every line as it arrives
+        text = line.decode().strip()
+        if text.startswith("event:"):
+            seen.setdefault("first event", time.monotonic() - started)
+            seen.setdefault(text.removeprefix("event:").strip(), time.monotonic() - started)
+        if "text_delta" in text:
+            seen.setdefault("first text", time.monotonic() - started)
+    conn.close()
+    arrived = upstream.received("POST", r"^/v1/messages$")[-1].at - started
+    return {name: seconds - arrived for name, seconds in seen.items()}
+
+
+def test_litellm_holds_message_start_while_it_may_retry(gateways, provider, upstream):
+    """The provider sends message_start at once and its text after a pause. With the
+    quickstart's config (LiteLLM's default retries) nothing reaches the client, not even the
+    response headers, until the text: message_start comes with it. With `num_retries: 0`
+    message_start passes at once; the text is as late either way."""
+    upstream.sse_pause_s = THINKING_S
+    env = {"ANTHROPIC_API_BASE": provider.url}
+    held = first_event_times(gateways.get(LITELLM_START, LITELLM_CONFIG, env=env).url, upstream)
+    passed = first_event_times(gateways.get(LITELLM_START, NO_GATEWAY_RETRIES, env=env).url,
+                               upstream)
+    print("default retries:", held, "\nnum_retries: 0:", passed)
+    for name in ("headers", "message_start"):
+        assert held[name] >= THINKING_S, held
+        assert passed[name] < THINKING_S / 2, passed
+    assert held["message_start"] >= held["first text"] - 0.2, held  # they come together
+    assert held["first text"] >= THINKING_S and passed["first text"] >= THINKING_S
+
+    def when(seconds: float) -> str:  # stable words for the page, from the measured times
+        return "at once" if seconds < THINKING_S / 2 else f"after the {THINKING_S:.0f} s pause"
+
+    captures.check("field-network/message-start-held.md", "\n".join([
+        "| Config | Response headers | `message_start` | First text |", "|---|---|---|---|",
+        *(f"| {label} | {when(t['headers'])} | {when(t['message_start'])} | "
+          f"{when(t['first text'])} |" for label, t in (
+              ("the quickstart's (LiteLLM's default retries)", held),
+              ("with `num_retries: 0`", passed)))]) + "\n")
