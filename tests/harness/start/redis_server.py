@@ -1,6 +1,8 @@
 """A real Redis (Debian's redis-server 7.0) on 127.0.0.1:6379 in the test's namespace, for
 the configs that name `localhost:6379` (LiteLLM's Redis response cache). Nothing persisted;
-stopped by PID. `flush()` empties it between tests; `keys()` lists what is stored."""
+stopped by PID. `flush()` empties it between tests; `keys()` lists what is stored.
+`Redis(password=...)` requires that password of every client (`requirepass`), as a managed
+Redis does; the harness's own commands then authenticate first."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def why_unavailable() -> str | None:
 class Redis:
     port: int = 6379
     proc: subprocess.Popen | None = None
+    password: str | None = None
 
     def start(self) -> Redis:
         with starts.timed("Redis", f"port {self.port}"):
@@ -34,7 +37,8 @@ class Redis:
         workdir = tempfile.mkdtemp(prefix="redis-")
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", workdir],
+             "--appendonly", "no", "--dir", workdir,
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             start_new_session=True)
         deadline = time.monotonic() + 10
@@ -50,9 +54,12 @@ class Redis:
     def command(self, *args: str):
         """One command in RESP; returns a string, an int or a list of strings."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            s.sendall(f"*{len(args)}\r\n".encode() + b"".join(
-                f"${len(a.encode())}\r\n{a}\r\n".encode() for a in args))
-            return _reply(s.makefile("rb"))
+            replies = s.makefile("rb")
+            for command in ([("AUTH", self.password)] if self.password else []) + [args]:
+                s.sendall(f"*{len(command)}\r\n".encode() + b"".join(
+                    f"${len(a.encode())}\r\n{a}\r\n".encode() for a in command))
+                reply = _reply(replies)
+            return reply
 
     def flush(self) -> None:
         self.command("FLUSHALL")
