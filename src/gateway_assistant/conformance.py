@@ -56,11 +56,15 @@ class _Run:
         return answer
 
 
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", "replace")
+
+
 def _bad_status(c: Check, base: str, answer, what: str) -> bool:
     if 300 <= answer.status < 400:
         c.fail(f"{what} {_redirect(base, answer)}")
     elif answer.status != 200:
-        c.fail(f"{what} gave {answer.status}: {printable(answer.body, 160)}")
+        c.fail(f"{what} gave {answer.status}: {printable(_text(answer.body), 160)}")
     return c.status == "fail"
 
 
@@ -203,8 +207,10 @@ def _replay(run: _Run, corpus: dict, checks: dict, model: str | None) -> None:
             if answer.status in (400, 403, 404, 422) and "anthropic-beta" in entry["headers"]:
                 again = run.send(entry, drop=("anthropic-beta",))
                 if again.status == 200:
-                    betas.fail(f"{what} gave {answer.status} with Claude Code's anthropic-beta "
-                               f"and 200 without it: {printable(answer.body, 120)}")
+                    if betas.status == "pass":
+                        betas.fail(f"{what} gave {answer.status} with Claude Code's "
+                                   "anthropic-beta and 200 without it: "
+                                   f"{printable(_text(answer.body), 120)}")
                     answer = again
                 elif again.stream:
                     again.stream.close()
@@ -231,7 +237,8 @@ def _replay(run: _Run, corpus: dict, checks: dict, model: str | None) -> None:
     _check_error(run, entries["messages"], checks["error shape"])
     if checks["time bounds"].status == "pass":
         took, what = run.slowest
-        checks["time bounds"].detail = f"slowest answer {took * 1000:.0f} ms ({what})"
+        checks["time bounds"].detail = f"the slowest answer began after {took * 1000:.0f} ms " \
+                                       f"({what})"
     _judge_timing(checks["incremental delivery"], [t for t in streams if t])
 
 
@@ -247,7 +254,8 @@ def _check_error(run: _Run, entry: dict, c: Check) -> None:
         c.fail(f"a request with no messages gave {answer.status}, not a 4xx")
     elif not (isinstance(error, dict) and got.get("type") == "error"
               and isinstance(error.get("type"), str) and isinstance(error.get("message"), str)):
-        c.fail(f"{answer.status} without the Messages error JSON: {printable(answer.body, 120)}")
+        c.fail(f"{answer.status} without the Messages error JSON: "
+               f"{printable(_text(answer.body), 120)}")
     else:
         c.detail = f"a request with no messages → {answer.status} {printable(error['type'])}"
 
@@ -259,8 +267,6 @@ def _report(shown: str, corpus: dict, checks: list, token: str):
     lines = [f"Replaying Claude Code {corpus['claude_code']}'s requests against {shown}:"]
     for c in checks:
         lines.append(f"  {mark[c.status]:10} {c.name}: {c.detail}")
-        if c.status == "fail":
-            lines.append(f"{'':13}fix: {c.fix}")
     found = [Finding("error", "conformance-" + c.name.replace(" ", "-"),
                      f"{c.name}: {c.detail}", c.fix, shown) for c in checks if c.status == "fail"]
     extra = {"report": "\n".join(lines), "url": shown, "claude_code": corpus["claude_code"],
