@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -21,7 +22,7 @@ from gateway_assistant.conformance import CRITERIA
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_replied
-from tests.harness.start import nginx
+from tests.harness.start import nginx, tool_install
 from tests.harness.wire import anthropic_tools, anthropic_wire
 from tests.harness.wire.hostile_gateway import HostileGateway
 from tests.harness.wire.provider_fake import serving
@@ -105,12 +106,26 @@ def test_corpus_is_what_the_pinned_claude_code_sends(terminal):
                     f"tests/tools/test_conformance.py\n{diff}")
 
 
-def test_corpus_ships_in_the_package():
-    """setuptools' package-data for gateway_assistant takes *.json: the corpus is in it."""
-    from tests.harness.project import ROOT
-    text = (ROOT / "pyproject.toml").read_text()
-    assert 'gateway_assistant = ["*.json"]' in text
-    assert corpus.CORPUS.parent.name == "gateway_assistant" and corpus.CORPUS.suffix == ".json"
+@pytest.mark.parametrize("version", list(tool_install.interpreters()))
+def test_corpus_ships_in_the_package(version, tmp_path):
+    """The package as `pip install .` installs it (on the oldest Python the package declares
+    and the test one) carries the corpus: the installed command loads it, then says in one
+    line that nothing answers."""
+    python = tool_install.interpreters()[version]
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    work = tool_install.venv(version, python)
+    assert (work / ".installed").exists(), "not installed: run `nox -s verify-docs`"
+    shipped = subprocess.run([work / "bin" / "python", "-c", "from gateway_assistant import "
+                              "corpus; print(corpus.CORPUS, len(corpus.load()['requests']))"],
+                             capture_output=True, text=True, cwd=tmp_path)
+    assert shipped.returncode == 0 and str(work) in shipped.stdout, shipped.stderr
+    assert shipped.stdout.split()[-1] == str(len(corpus.load()["requests"]))
+    run = subprocess.run([work / "bin" / "gateway-assistant", "conformance",
+                          "http://127.0.0.1:9", "--token", KEY], capture_output=True,
+                         text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 3 and run.stderr.count("\n") == 1, run.stderr
+    assert "could not run: cannot reach http://127.0.0.1:9" in run.stderr, run.stderr
 
 
 # -- Against real gateways ----------------------------------------------------------------------
