@@ -90,8 +90,11 @@ def test_corpus_is_what_the_pinned_claude_code_sends(terminal):
     text = json.dumps(recorded, indent=1, sort_keys=True) + "\n"
     # The run's own folders (the prompt names the working directory) as a reader's would read.
     text = text.replace(str(terminal.home.parent), "/home/developer")
-    for piece in (KEY, KEY[3:-4]):
-        assert piece not in text, "the credential is in the corpus"
+    for piece in (KEY, KEY[3:-4], prompt[1].header("x-claude-code-session-id")):
+        assert piece not in text, "the credential or the session id is in the corpus"
+    for kept in recorded["requests"][1:]:
+        assert kept["headers"]["authorization"] == f"Bearer {corpus.CREDENTIAL}"
+        assert set(json.loads(kept["body"]["metadata"]["user_id"]).values()) == {"redacted"}
     if os.environ.get("UPDATE_CAPTURES") == "1":
         corpus.CORPUS.write_text(text)
     shipped = json.loads(corpus.CORPUS.read_text())
