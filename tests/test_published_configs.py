@@ -87,6 +87,9 @@ EXEMPT["security/04-config-with-database.yaml"] = "loaded by LiteLLM's loader, n
 # Opus from europe-west1 through Google's own host for it, which the Vertex guide's region test
 # resolves to the Vertex AI stand-in for the gateway only (tests/guides/test_vertex.py).
 EXEMPT["vertex/07-config-opus-in-another-region.yaml"] = "served by the Vertex guide's region test"
+# Microsoft Foundry behind it: tests/guides/test_foundry.py starts it with its own Foundry
+# stand-in (the Anthropic wire format under /anthropic) and sends Claude Code's Foundry mode.
+EXEMPT["foundry/01-config.yaml"] = "served by the Foundry guide's tests"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile
