@@ -170,9 +170,9 @@ def conformance(url: str, token: str | None = None, model: str | None = None,
     try:
         _replay(run, corpus, checks, model)
     except net.DeadlineExceeded as e:
-        for c in checks.values():
+        for c in checks.values():  # not reached: nothing known about them
             if c.status == "pass" and not c.detail:
-                c.fail(str(e))
+                c.unproven("not reached before the deadline")
         checks["time bounds"].fail(str(e), "raise --deadline, or look for what holds the "
                                            "connection open")
     finally:
