@@ -12,7 +12,7 @@ import os
 import pytest
 
 from tests.harness.project import CLAUDE_CODE_VERSION
-from tests.harness.proof import what_changed
+from tests.harness.proof import captures, what_changed
 from tests.harness.start import releases
 
 DATA = json.loads(what_changed.DATA.read_text())
@@ -55,6 +55,11 @@ def test_what_changed_matches_the_binaries(version):
         assert {"listen.port", "oidc.issuer"} <= set(this["gateway_keys"])
     for entry in stored["changelog"]:  # each quoted line is a line of the binary's changelog
         assert set(entry["lines"]) <= set(reads[entry["from"]]["changelog"][entry["release"]])
+    if stored["changelog"]:  # the quoted lines as text compared with the binaries (a command
+        # a line names, `claude gateway --config <file> --check config`, is quoted, not run)
+        captures.check(f"what-changed/changelog-{version}.txt", "".join(
+            f"## {e['release']} (from {e['from']})\n" + "".join(f"- {x}\n" for x in e["lines"])
+            for e in stored["changelog"]))
     if version == "2.1.331":  # the lines the issue was filed on, in the binary's own words
         quoted = " ".join(x for e in stored["changelog"] for x in e["lines"])
         for name in ("CLAUDE_CODE_DISABLE_RESPONSE_COMPRESSION", "oidc.groups_jsonpath",
