@@ -8,12 +8,15 @@ import subprocess
 from tests.harness.proof import cpu
 
 BUSY = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1: pass\n"
+# ...then alive a while, so the last samples see all of its CPU (what a process uses in its
+# last half second is missed: the report's totals are a floor)
+LINGER = "time.sleep(1.5)\n"
 
 
 def test_a_lanes_processes_are_counted_by_component(isolated):
     with cpu.Sampler() as usage:
         lane = subprocess.Popen(["unshare", "-n", "bash", "-c",
-                                 f"python3 -c '{BUSY}'; sleep 0.6"])
+                                 f"python3 -c '{BUSY}{LINGER}'; sleep 0.6"])
         usage.watch(lane.pid)
         assert lane.wait(timeout=60) == 0
     totals = usage.totals()

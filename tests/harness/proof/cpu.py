@@ -4,8 +4,9 @@ cores busy throughout), so this, not the seconds a start took, says where time c
 A thread samples /proc every half second while the lanes run: every process in a lane's
 network namespace (the lane's pytest and everything it started, containers included) is
 counted once, at the highest CPU time seen for it, under the component its command names. A
-process that lives less than half a second between two samples is missed, so the totals are
-a floor; the shell commands of a terminal run are the most of those."""
+process that lives less than half a second between two samples is missed, and so is what a
+process uses in its last half second: the totals are a floor; the shell commands of a terminal
+run are the most of those."""
 
 from __future__ import annotations
 
