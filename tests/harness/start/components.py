@@ -125,6 +125,23 @@ def install_all() -> None:
     tool_install.install_all()
     from . import oidc_idp  # the IdP stand-in of the apps-gateway guides (a harness install)
     oidc_idp.install()
+    install_compared_releases()
+
+
+def install_compared_releases() -> None:
+    """The Claude Code releases the "what changed" page compares with the pin: its test reads
+    each one's binary (an uninstalled one would leave the page unproven)."""
+    import json
+
+    from tests.harness.project import CLAUDE_CODE_VERSION, ROOT
+    from tests.harness.start import releases
+    data = json.loads((ROOT / "docs/_generated/what-changed.json").read_text())
+    for entry in data["releases"]:
+        if entry["version"] != CLAUDE_CODE_VERSION:
+            try:
+                releases.install("claude-code", entry["version"], node_bin())
+            except releases.ReleaseUnavailable as e:
+                print(f"Claude Code {entry['version']} not installed: {e}", flush=True)
 
 
 def _find(kind: str, rel: str, pattern: str) -> Path:
