@@ -202,6 +202,9 @@ GATEWAY_SHELL = {"GATEWAY_MASTER_KEY": "sk-litellm-change-me",
                  "ANTHROPIC_API_KEY_TEAM_B": "sk-ant-your-team-b-key",
                  "VERTEX_PROJECT": "my-gcp-project", "VERTEX_LOCATION": "us-east5",
                  "VERTEX_API_BASE": "https://us-east5-aiplatform.googleapis.com",
+                 "AZURE_FOUNDRY_API_BASE":
+                     "https://my-foundry-resource.services.ai.azure.com/anthropic",
+                 "AZURE_FOUNDRY_API_KEY": "your-foundry-resource-key",
                  "DATABASE_URL": "postgresql://litellm:change-me@db.internal:5432/litellm"}
 # Findings that stand, each shown on its page with the reason (capture name -> why).
 STANDS = {
