@@ -478,8 +478,9 @@ class Checker:
 
     # fallbacks ----------------------------------------------------------------------------
     def fallbacks(self):
-        groups = {e.get("model_name") for e in self.model_entries()
-                  if isinstance(e, dict)}
+        # A name that is no string is its own finding (model-name-missing), not a group.
+        groups = {e["model_name"] for e in self.model_entries()
+                  if isinstance(e, dict) and isinstance(e.get("model_name"), str)}
         edges: dict[str, list[tuple[str, int]]] = {}
         for section in ("litellm_settings", "router_settings"):
             s = self.section(section)

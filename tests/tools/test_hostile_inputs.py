@@ -309,7 +309,10 @@ def test_sigint_to_a_running_check_exits_130(tmp_path):
                              "time.sleep(30));"
                              "raise SystemExit(c.main(['validate', 'x']))"],
                             env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            # as from a terminal: a run started in the background (`cmd &`)
+                            # passes SIGINT on ignored, and the signal would never arrive
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # SIGINT once the check runs (a fixed wait was outrun by the imports on a busy machine)
     ready, _, _ = select.select([proc.stdout], [], [], 60)
     assert ready and proc.stdout.readline() == b"checking\n", "the check never started"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gateway_assistant import claude_code, litellm_schema
@@ -241,6 +241,7 @@ json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(text=yaml_text | json_like.map(json.dumps))
+@example(text='{"model_list": [{"model_name": []}]}')  # crashed the fallbacks check once
 def test_fuzz_malformed_yaml_and_json_never_crash(text, tmp_path_factory):
     path = tmp_path_factory.mktemp("fuzz") / "config.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
