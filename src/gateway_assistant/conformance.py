@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import time
 
 from . import net
 from .corpus import CREDENTIAL, load
 from .findings import Finding, printable
-from .probe import MIN_STREAM_S, Check, _json, _redirect
-from .secrets import header_problem, mask, redact_url, scrub, strip_userinfo
+from .probe import MIN_STREAM_S, Check, _json, _redirect, target
+from .secrets import redact_url, scrub
 
 NOT_REPLAYED = {"accept-encoding"}  # a compressed answer could not be read as it streams
 CRITERIA = {  # name: the fix when it fails
@@ -154,15 +153,7 @@ def _judge_timing(timing: Check, streams: list) -> None:
 
 def conformance(url: str, token: str | None = None, model: str | None = None,
                 timeout: float = 30.0, deadline: float = 180.0):
-    base = url.rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise ValueError(f"not an http(s) URL: {printable(redact_url(url))}")
-    token = token or os.environ.get("ANTHROPIC_AUTH_TOKEN")
-    if not token:
-        raise ValueError("no gateway key: pass --token or export ANTHROPIC_AUTH_TOKEN")
-    if problem := header_problem(token):
-        raise ValueError(f"the key {mask(token)} {problem}; it cannot be sent")
-    shown, base = redact_url(base), strip_userinfo(base)
+    shown, base, token = target(url, token)
     corpus = load()
     checks = {name: Check(name) for name in CRITERIA}
     clock = net.Deadline(deadline, "conformance (--deadline)")

@@ -62,8 +62,9 @@ def _redirect(base: str, answer) -> str:
             "sent there")
 
 
-def probe(url: str, token: str | None = None, model: str | None = None,
-          timeout: float = 30.0, deadline: float = 120.0):
+def target(url: str, token: str | None) -> tuple[str, str, str]:
+    """(the URL as shown, the URL to send to, the key) for a gateway the tool sends to, or a
+    ValueError that says what to fix: probe and conformance take the same arguments."""
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {printable(redact_url(url))}")
@@ -72,7 +73,12 @@ def probe(url: str, token: str | None = None, model: str | None = None,
         raise ValueError("no gateway key: pass --token or export ANTHROPIC_AUTH_TOKEN")
     if problem := header_problem(token):
         raise ValueError(f"the key {mask(token)} {problem}; it cannot be sent")
-    shown, base = redact_url(base), strip_userinfo(base)
+    return redact_url(base), strip_userinfo(base), token
+
+
+def probe(url: str, token: str | None = None, model: str | None = None,
+          timeout: float = 30.0, deadline: float = 120.0):
+    shown, base, token = target(url, token)
     model = model or claude_code.DEFAULT_MODEL
     bearer = {"authorization": f"Bearer {token}"}
     ask = {"model": model, "max_tokens": 64,

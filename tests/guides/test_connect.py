@@ -7,9 +7,7 @@ and where Claude Code sends that token is what the recorder sees."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
 
 import pytest
 
@@ -44,18 +42,6 @@ def company_gateway(gateways, provider):
     gw.stop()
 
 
-def signed_in_with_subscription(terminal) -> None:
-    """A claude.ai (Max) login as Claude Code stores it on Linux after /login."""
-    creds = terminal.home / ".claude" / ".credentials.json"
-    creds.parent.mkdir(parents=True, exist_ok=True)
-    creds.write_text(json.dumps({"claudeAiOauth": {
-        "accessToken": SUBSCRIPTION, "refreshToken": "sk-ant-ort01-refresh-change-me",
-        "expiresAt": int(time.time() * 1000) + 3_600_000,
-        "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
-        "subscriptionType": "max"}}))
-    creds.chmod(0o600)
-
-
 def console(rel: str, output: str) -> str:
     return captures.console(snippet(rel).read_text(), output)
 
@@ -78,7 +64,7 @@ def test_auth_status_names_the_address_and_the_credential(terminal):
 
 def test_auth_status_names_a_subscription_login(terminal):
     """A claude.ai login and no gateway: a Login method line, no base URL line."""
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     result = terminal.run(CHECK)
     assert result.code == 0, result.output
     assert result.stdout.splitlines() == ["Login method: Claude Max account"], result.output
@@ -87,7 +73,7 @@ def test_auth_status_names_a_subscription_login(terminal):
 
 def test_status_names_a_subscription_login_beside_the_gateway_address(terminal, upstream):
     """In a session, /status shows the same: the login method and the gateway's address."""
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env.update(ANTHROPIC_BASE_URL=upstream.url,
                         CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL="1")
     terminal.seed_first_run()
@@ -102,7 +88,7 @@ def test_status_names_a_subscription_login_beside_the_gateway_address(terminal, 
 
 def test_a_subscription_login_alone_is_sent_to_the_gateway(terminal, upstream):
     """Only the address set: Claude Code presents the claude.ai login's token to it."""
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env["ANTHROPIC_BASE_URL"] = upstream.url
     claude_replied(terminal.run(FIRST_REQUEST), "pong")
     (call,) = upstream_messages(upstream)
@@ -111,7 +97,7 @@ def test_a_subscription_login_alone_is_sent_to_the_gateway(terminal, upstream):
 
 def test_a_subscription_login_is_refused_by_the_company_gateway(company_gateway, terminal,
                                                                 upstream):
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env["ANTHROPIC_BASE_URL"] = "http://localhost:8080"
     claude_failed_with(terminal.run(FIRST_REQUEST), "Failed to authenticate. API Error: 401 "
                        "Unknown gateway token.")
@@ -126,7 +112,7 @@ NAMED = {"enterprise/01-auth-token.sh": ["Auth token: ANTHROPIC_AUTH_TOKEN"],
 
 @pytest.mark.parametrize("credential", NAMED)
 def test_a_gateway_credential_wins_over_the_subscription_login(credential, terminal, upstream):
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env["ANTHROPIC_BASE_URL"] = upstream.url
     claude_replied(terminal.run(credential, FIRST_REQUEST), "pong")
     (call,) = upstream_messages(upstream)
@@ -140,7 +126,7 @@ def test_a_gateway_credential_wins_over_the_subscription_login(credential, termi
 def test_signing_out_removes_the_subscription_login(terminal, upstream):
     """`claude auth logout` takes the login off this computer: afterwards, with the address
     alone, Claude Code has no credential to send, and the subscription token goes nowhere."""
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env["ANTHROPIC_BASE_URL"] = upstream.url
     result = terminal.run(SIGN_OUT)
     assert result.code == 0, result.output

@@ -150,17 +150,6 @@ def test_a_gateway_passing_the_message_on_gets_the_lower_limit_by_itself(upstrea
 
 # -- A claude.ai subscription login beside a gateway credential -------------------------------
 
-def signed_in_with_subscription(terminal) -> None:
-    """A claude.ai (Max) login as Claude Code stores it on Linux after /login."""
-    creds = terminal.home / ".claude" / ".credentials.json"
-    creds.parent.mkdir(parents=True, exist_ok=True)
-    creds.write_text(json.dumps({"claudeAiOauth": {
-        "accessToken": SUBSCRIPTION, "refreshToken": "sk-ant-ort01-refresh-change-me",
-        "expiresAt": int(time.time() * 1000) + 3_600_000,
-        "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
-        "subscriptionType": "max"}}))
-    creds.chmod(0o600)
-
 
 def everything(door) -> str:
     return "\n".join(f"{r.method} {r.path} {r.headers} {r.body!r}" for r in door.requests)
@@ -198,7 +187,7 @@ BOTH_SET = "⚠ Both claude.ai and ANTHROPIC_API_KEY set · auth may not work as
 
 def test_subscription_login_beside_a_gateway_key_warns_and_the_key_wins(upstream, terminal):
     upstream.reply_text = REPLY
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     with front_door.record(upstream.port) as door:
         with session_at(terminal, upstream.url, GATEWAY_KEY, api_key=ALICE) as screen:
             shown = screen.wait(re.escape(BOTH_SET))
@@ -217,7 +206,7 @@ def test_subscription_login_beside_a_gateway_token_gives_no_notice(upstream, ter
     """ANTHROPIC_AUTH_TOKEN: the token goes to the gateway and the start screen says nothing
     about the login."""
     upstream.reply_text = REPLY
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     with front_door.record(upstream.port) as door:
         with session_at(terminal, upstream.url, GATEWAY_TOKEN) as screen:
             shown = ask(screen)
@@ -257,7 +246,7 @@ def test_gateway_token_beside_your_own_key_warns(upstream, terminal):
 def test_an_empty_api_key_lets_the_subscription_token_reach_the_gateway(upstream, terminal):
     """An empty ANTHROPIC_API_KEY is no gateway credential: with the address alone, the
     login's token is what the gateway receives."""
-    signed_in_with_subscription(terminal)
+    terminal.seed_subscription_login(SUBSCRIPTION)
     terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, ANTHROPIC_API_KEY="")
     with front_door.record(upstream.port) as door:
         claude_replied(terminal.run(FIRST_REQUEST), "pong")

@@ -178,6 +178,18 @@ class Terminal:
             # The tmux server on our own socket, started above: stopped through that socket.
             subprocess.run([*tmux, "kill-server"], capture_output=True)
 
+    def seed_subscription_login(self, access_token: str) -> None:
+        """A claude.ai (Max) login, as Claude Code stores it on Linux after /login, holding
+        `access_token` (a made-up one: the tests read where it is sent)."""
+        creds = self.home / ".claude" / ".credentials.json"
+        creds.parent.mkdir(parents=True, exist_ok=True)
+        creds.write_text(json.dumps({"claudeAiOauth": {
+            "accessToken": access_token, "refreshToken": "sk-ant-ort01-refresh-change-me",
+            "expiresAt": int(time.time() * 1000) + 3_600_000,
+            "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
+            "subscriptionType": "max"}}))
+        creds.chmod(0o600)
+
     def seed_first_run(self, api_key: str | None = None) -> None:
         """Answer Claude Code's first-run screens the way a returning user already has
         (onboarding, folder trust, an approved API key), so an interactive session opens at
