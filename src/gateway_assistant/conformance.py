@@ -124,7 +124,7 @@ def _judge_stream(c: Check, answer, clock) -> list:
             return c.fail(printable(data, 160))
         if name not in EVENT_TYPES or not isinstance(data, dict) or data.get("type") != name:
             return c.fail(f"event {len(names) + 1} is not a Messages event: event "
-                          f"{printable(name)!r}, data {printable(data, 60)}")
+                          f"{printable(repr(name))}, data {printable(data, 60)}")
         if name != "ping":
             names.append(name)
             times.append(at)
@@ -211,6 +211,9 @@ def _replay(run: _Run, corpus: dict, checks: dict, model: str | None) -> None:
                 continue
             if answer.stream is not None:
                 streams.append(_judge_stream(c, answer, run.clock))
+            elif answer.truncated:
+                c.fail(f"{what}: more than {net.MAX_BODY} bytes (read no further): not a "
+                       "Messages answer")
             else:
                 wrong = _message_shape(_json(answer.body))
                 if wrong:

@@ -7,9 +7,11 @@ tools' hardening against hostile gateways."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -211,22 +213,41 @@ def test_junit_report_names_each_criterion(capsys, monkeypatch):
 
 HOSTILE = {
     "redirect": "(another host): not followed, the key was not sent there",
+    "redirect-same": "(the same host): not followed, the key was not sent there",
     "trickle": "stopped after 3 s: the deadline for conformance (--deadline) was reached",
-    "endless": "event 1 is not a Messages event",
+    "endless": "event 1 is not a Messages event: event 'content_block_delta', data {'n': 1}",
+    "huge": "(messages): more than 1000000 bytes (read no further): not a Messages answer",
+    "broken-sse": r"event 1 is not a Messages event: event '\x1b[31mmessage_start', data None",
+    "close-mid-stream": "event 1 is not a Messages event: event 'message_start', data {}",
     "http09": "could not run: cannot reach",
     "tls": "CERTIFICATE_VERIFY_FAILED",
+    "handshake-trickle": "could not run: cannot reach https://127.0.0.1:",
+    "unreachable": "could not run: cannot reach http://127.0.0.1:",
 }
+
+
+@contextlib.contextmanager
+def hostile(mode: str):
+    """A HostileGateway, or for "unreachable" a port nothing listens on (bound, then closed)."""
+    if mode != "unreachable":
+        with HostileGateway(mode) as g:
+            yield g.url, g.other.got
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yield f"http://127.0.0.1:{port}", []
 
 
 @pytest.mark.parametrize("mode", list(HOSTILE))
 def test_conformance_against_a_hostile_gateway(mode, capsys, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", KEY)
-    with HostileGateway(mode) as g:
+    with hostile(mode) as (url, elsewhere):
         started = time.monotonic()
-        code = main(["conformance", g.url, "--deadline", "3", "--timeout", "2"])
+        code = main(["conformance", url, "--deadline", "3", "--timeout", "2"])
         took = time.monotonic() - started
         out, err = capsys.readouterr()
-        for request in g.other.got:
+        for request in elsewhere:
             assert "authorization" not in request and "x-api-key" not in request, request
     output = out + err
     assert code in (1, 3) and took < 6 and HOSTILE[mode] in output, (code, took, output)
