@@ -53,7 +53,7 @@ def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal)
     assert "model" not in call.json, "Bedrock names the model in the path, not the body"
     # Signed by the gateway with its own AWS credentials, for the region in its config.
     assert call.header("authorization").startswith(
-        "AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE/") and "/us-east-1/bedrock/" in \
+        "AWS4-HMAC-SHA256 Credential=fake-access-key-id-for-tests-only/") and "/us-east-1/bedrock/" in \
         call.header("authorization")
     assert "sk-litellm-change-me" not in str(call.headers)
     assert b"sk-litellm-change-me" not in call.body

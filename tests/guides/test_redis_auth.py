@@ -105,15 +105,18 @@ def config_without_redis_address(tmp_path: Path) -> Path:
     return path
 
 
-COMBINATIONS = {  # name: (config, Redis variables), each with the right password
-    # What the config leaves out comes from the variables.
+ELSEWHERE = "127.0.0.2"  # a second loopback address: a host that is not localhost
+
+COMBINATIONS = {  # name: (config, Redis variables, where the cache must land)
+    # What the config leaves out comes from the variables: a host and port that are not the
+    # client's defaults, so only a client that read them finds that Redis.
     "address from REDIS_HOST and REDIS_PORT": (
-        "derived", {"REDIS_HOST": "localhost", "REDIS_PORT": "6379"}),
-    # Without REDIS_PORT, redis-py's default port.
-    "REDIS_HOST alone: port 6379": ("derived", {"REDIS_HOST": "localhost"}),
-    # What the config names wins: variables that point nowhere change nothing.
+        "derived", {"REDIS_HOST": ELSEWHERE, "REDIS_PORT": "6391"}, (ELSEWHERE, 6391)),
+    # Without REDIS_PORT, redis-py's default port, on the host the variable names.
+    "REDIS_HOST alone: port 6379": ("derived", {"REDIS_HOST": ELSEWHERE}, (ELSEWHERE, 6379)),
+    # What the config names wins: variables naming another live Redis change nothing.
     "the config's host and port win": (
-        "published", {"REDIS_HOST": "redis.invalid", "REDIS_PORT": "6390"}),
+        "published", {"REDIS_HOST": ELSEWHERE, "REDIS_PORT": "6391"}, ("127.0.0.1", 6379)),
 }
 
 
@@ -121,15 +124,26 @@ COMBINATIONS = {  # name: (config, Redis variables), each with the right passwor
 def test_redis_variables_fill_what_the_config_leaves_out(name, gateways, provider, upstream,
                                                          redis_with_password, terminal,
                                                          tmp_path):
-    """Stored in the Redis on 6379 that asks for the password: LiteLLM's cache reached that
-    Redis, with the password, at the address the combination gives."""
-    kind, variables = COMBINATIONS[name]
+    """Two Redis servers with the password: the default address (localhost:6379, the
+    fixture's) and one the variables can name (127.0.0.2). LiteLLM's cache lands in exactly
+    the one the combination gives, and the other stays empty."""
+    from tests.harness.start.redis_server import Redis
+    kind, variables, expected = COMBINATIONS[name]
     config = config_without_redis_address(tmp_path) if kind == "derived" else CONFIG
-    env = {**env_file(ENV_FILE), **variables, "ANTHROPIC_API_BASE": provider.url}
-    gw = gateways.get(START, {"config.yaml": config}, env=env, restart=True)
-    assert ask(terminal, upstream) == 1
-    assert redis_with_password.keys(), gw.log()[-3000:]
-    assert denied(redis_with_password) == 0
+    port = int(variables.get("REDIS_PORT", "6379"))
+    other = Redis(port=port, password=PASSWORD, host=ELSEWHERE).start()
+    try:
+        servers = {("127.0.0.1", 6379): redis_with_password, (ELSEWHERE, port): other}
+        env = {**env_file(ENV_FILE), **variables, "ANTHROPIC_API_BASE": provider.url}
+        gw = gateways.get(START, {"config.yaml": config}, env=env, restart=True)
+        assert ask(terminal, upstream) == 1
+        stored = {address: bool(server.keys()) for address, server in servers.items()}
+        assert stored == {address: address == expected for address in servers}, (
+            stored, gw.log()[-3000:])
+        assert all(denied(server) == 0 for server in servers.values())
+    finally:
+        other.stop()
+        gateways.free_port(4000)  # no gateway bound to the second Redis stays for other tests
 
 
 def test_wrong_redis_password_is_logged_and_claude_code_still_answered(

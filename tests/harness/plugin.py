@@ -127,7 +127,7 @@ def terminal(tmp_path, isolated):
 
 # Visibly fake AWS credentials for the gateway: LiteLLM signs with them; the fake only
 # checks that a SigV4 signature is there.
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "fake-access-key-id-for-tests-only",
             "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-for-tests-only"}
 
 

@@ -147,7 +147,7 @@ def _vertex_mode(fake):
 def _bedrock_mode(fake):
     return {"CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_BEDROCK_BASE_URL": f"{fake.url}/user",
             "AWS_REGION": "us-east-1", "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1",
-            "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+            "AWS_ACCESS_KEY_ID": "fake-access-key-id-for-tests-only",
             "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-for-tests-only"}
 
 

@@ -28,15 +28,16 @@ class Redis:
     port: int = 6379
     proc: subprocess.Popen | None = None
     password: str | None = None
+    host: str = "127.0.0.1"  # another loopback address (127.0.0.2) is a second host
 
     def start(self) -> Redis:
-        with starts.timed("Redis", f"port {self.port}"):
+        with starts.timed("Redis", f"{self.host}:{self.port}"):
             return self._start()
 
     def _start(self) -> Redis:
         workdir = tempfile.mkdtemp(prefix="redis-")
         self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+            ["redis-server", "--bind", self.host, "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", workdir,
              *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
@@ -49,11 +50,11 @@ class Redis:
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+        raise RuntimeError(f"redis-server did not answer on {self.host}:{self.port}")
 
     def command(self, *args: str):
         """One command in RESP; returns a string, an int or a list of strings."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection((self.host, self.port), timeout=5) as s:
             replies = s.makefile("rb")
             for command in ([("AUTH", self.password)] if self.password else []) + [args]:
                 s.sendall(f"*{len(command)}\r\n".encode() + b"".join(
