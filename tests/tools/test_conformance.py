@@ -207,6 +207,37 @@ def test_junit_report_names_each_criterion(capsys, monkeypatch):
     assert code == 1 and suite.get("tests") == str(len(CRITERIA)) and suite.get("failures") == "1"
     failing = [c.get("name") for c in suite if c.find("failure") is not None]
     assert failing == ["incremental delivery"]
+    assert [c.get("name") for c in suite] == list(CRITERIA)  # every criterion, in order
+    assert suite.get("skipped") == "0" and not [c for c in suite if len(c) and c.find("failure")
+                                                is None]
+    failure = next(c for c in suite if c.get("name") == "incremental delivery").find("failure")
+    # The failure says what was seen and, as its text, the fix.
+    assert "all events arrived together at the end" in failure.get("message")
+    assert failure.text == CRITERIA["incremental delivery"] and "proxy_buffering off" in failure.text
+
+
+def test_junit_report_marks_what_could_not_be_checked(capsys, monkeypatch):
+    """A criterion conformance could not check is a skipped case, never a passing one: here
+    the deadline ends the run before the later criteria are reached. A gateway it cannot reach
+    at all gives no XML, an error line and exit code 3."""
+    import xml.etree.ElementTree as ET
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", KEY)
+    with HostileGateway("buffered") as g:  # each stream starts after a 1 s pause
+        code = main(["conformance", g.url, "--format", "junit", "--deadline", "1"])
+    suite = ET.fromstring(capsys.readouterr().out)
+    cases = {c.get("name"): c for c in suite}
+    assert code == 1 and list(cases) == list(CRITERIA)
+    skipped = [n for n, c in cases.items() if c.find("skipped") is not None]
+    failed = [n for n, c in cases.items() if c.find("failure") is not None]
+    passed = [n for n, c in cases.items() if not len(c)]
+    assert skipped and all(cases[n].find("skipped").get("message") ==
+                           "not reached before the deadline" for n in skipped)
+    assert "time bounds" in failed and passed == ["preconnect", "messages"]
+    assert suite.get("skipped") == str(len(skipped)) and suite.get("failures") == str(len(failed))
+    with hostile("unreachable") as (url, _):
+        code = main(["conformance", url, "--format", "junit"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (3, "") and "could not run: cannot reach" in err
 
 
 # -- Bad input, as for probe --------------------------------------------------------------------
