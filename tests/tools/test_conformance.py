@@ -157,10 +157,40 @@ def verdicts(report: dict) -> dict[str, str]:
     return {c["name"]: c["status"] for c in report["criteria"]}
 
 
+@contextlib.contextmanager
+def listening_proxy():
+    """A port that accepts connections and counts them, answering nothing: a proxy the kit
+    would have to connect to if it read the proxy variables."""
+    server, connected = socket.create_server(("127.0.0.1", 0)), []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            connected.append(conn.recv(4096))
+            conn.close()
+
+    import threading
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", connected
+    finally:
+        server.close()
+
+
 def test_conformance_passes_against_litellm(litellm, upstream, capsys, monkeypatch):
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a dead proxy: the kit goes direct
-    code, report = run_kit(litellm.url, MASTER_KEY, capsys)
+    with listening_proxy() as (proxy, connected):
+        # Every proxy variable urllib and curl read, and nothing exempted by NO_PROXY: only a
+        # kit that ignores them all goes direct.
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                     "all_proxy"):
+            monkeypatch.setenv(name, proxy)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        code, report = run_kit(litellm.url, MASTER_KEY, capsys)
+    assert connected == [], connected  # no connection at all reached the proxy
     assert code == 0 and set(verdicts(report).values()) == {"pass"}, report["criteria"]
     assert list(verdicts(report)) == list(CRITERIA)
     # What reached the provider: every beta of the recorded requests (LiteLLM sorts them).
