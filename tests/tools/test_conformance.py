@@ -11,10 +11,12 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +53,40 @@ def settle(fake, seconds: float = 1.5) -> None:
         if len(fake.requests) != count:
             count, quiet_since = len(fake.requests), time.monotonic()
         time.sleep(0.1)
+
+
+SECRET_SHAPES = re.compile(  # what a key, token or password looks like, whoever it belongs to
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{8,}"  # Anthropic, OpenAI and LiteLLM keys
+    r"|(?i:bearer|basic)\s+(?!\$\{CREDENTIAL\})\S+"  # a credential after its scheme
+    r"|AKIA[0-9A-Z]{16}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+"  # AWS key id, a JWT
+    r"|://[^/\s:@]+:[^/\s@]+@")  # a password in a URL
+CREDENTIAL_HEADERS = ("authorization", "x-api-key", "proxy-authorization", "cookie")
+
+
+def secrets_in(corpus_text: str, known: tuple[str, ...]) -> list[str]:
+    """Every string of the corpus (each header value, each body string at any depth, each
+    key) that holds one of the `known` credentials or anything shaped like a secret; and
+    every credential header whose value is not the placeholder."""
+    found, data = [], json.loads(corpus_text)
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, where + ["(key)"])
+                walk(v, where + [k])
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, where + [str(i)])
+        elif isinstance(value, str):
+            hits = [k for k in known if k and k in value] + SECRET_SHAPES.findall(value)
+            found.extend(f"{'.'.join(where)}: {hit}" for hit in hits)
+
+    walk(data, [])
+    for request in data["requests"]:
+        for name, value in request["headers"].items():
+            if name.lower() in CREDENTIAL_HEADERS and corpus.CREDENTIAL not in value:
+                found.append(f"{request['name']}.headers.{name}: {value}")
+    return found
 
 
 def entry(name, request):
@@ -94,11 +130,14 @@ def test_corpus_is_what_the_pinned_claude_code_sends(terminal):
     text = text.replace(str(terminal.home.parent), "/home/developer")
     for piece in (KEY, KEY[3:-4], prompt[1].header("x-claude-code-session-id")):
         assert piece not in text, "the credential or the session id is in the corpus"
+    # No key, token or password of any kind, in any header, body string or key.
+    assert secrets_in(text, (KEY, KEY[3:-4], "SECRETPART")) == []
     for kept in recorded["requests"][1:]:
         assert kept["headers"]["authorization"] == f"Bearer {corpus.CREDENTIAL}"
         assert set(json.loads(kept["body"]["metadata"]["user_id"]).values()) == {"redacted"}
     if os.environ.get("UPDATE_CAPTURES") == "1":
         corpus.CORPUS.write_text(text)
+    assert secrets_in(corpus.CORPUS.read_text(), (KEY, KEY[3:-4], "SECRETPART")) == []
     shipped = json.loads(corpus.CORPUS.read_text())
     now = [runs, *map(corpus.shape, recorded["requests"])]
     then = [shipped["runs"], *map(corpus.shape, shipped["requests"])]
@@ -126,6 +165,10 @@ def test_corpus_ships_in_the_package(version, tmp_path):
                              capture_output=True, text=True, cwd=tmp_path)
     assert shipped.returncode == 0 and str(work) in shipped.stdout, shipped.stderr
     assert shipped.stdout.split()[-1] == str(len(corpus.load()["requests"]))
+    # The installed copy is the reviewed file, and holds no key, token or password.
+    installed = Path(shipped.stdout.split()[0]).read_text()
+    assert installed == corpus.CORPUS.read_text()
+    assert secrets_in(installed, (KEY, KEY[3:-4], "SECRETPART", MASTER_KEY, ALICE)) == []
     run = subprocess.run([work / "bin" / "gateway-assistant", "conformance",
                           "http://127.0.0.1:9", "--token", KEY], capture_output=True,
                          text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
