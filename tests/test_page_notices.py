@@ -17,6 +17,7 @@ SKIPPED = ("_build", "_captured", "_generated", "_includes", "_ext", "_static")
 # gateway's, which names only the secrets its gateway.yaml holds.
 WARNINGS = ("_includes/secrets-warning.md", "_includes/secrets-warning-apps-gateway.md")
 LITELLM_NOTICE = "_includes/litellm-notice.md"
+OPEN_SOURCE_NOTICE = "_includes/open-source-notice.md"
 # Both notice templates (LiteLLM's include, the vendors page's own) say this.
 THIRD_PARTY = "made neither by Anthropic nor by this site"
 
@@ -26,6 +27,10 @@ SETS_CONFIG = re.compile(
     r"^(export\s+)?[A-Z_]*(KEY|TOKEN|SECRET|PASSWORD|BASE_URL|_PROXY|CERT\w*)=", re.M)
 # A snippet that configures or starts LiteLLM.
 LITELLM = re.compile(r"^\s*model_list:|litellm_params:|^\s*litellm\s+--", re.M)
+# nginx (a server or location block, proxy_pass) and HAProxy (a section line; `listen:` with
+# a colon is a Claude apps gateway key, not HAProxy's `listen NAME`).
+OPEN_SOURCE = re.compile(r"^\s*(server|location|upstream)\b[^\n]*\{|\bproxy_pass\s|"
+                         r"^(frontend|backend|defaults|listen)(?=\s)", re.M)
 # Vendor gateways (the vendors page): each is third-party as LiteLLM is.
 VENDOR = re.compile(r"cf-aig-|x-portkey-|truefoundry|zuplo|mintmcp", re.I)
 
@@ -60,6 +65,12 @@ def test_the_rules_see_the_pages_they_are_about():
     quickstart = DOCS / "tutorials" / "quickstart.md"
     assert quickstart in configuration_pages()
     assert any(LITELLM.search(s.read_text()) for s in included_snippets(quickstart))
+    # …and nginx on the enterprise gateway page, HAProxy (not the apps gateway's `listen:`)
+    # on the production page only among the apps gateway's and production's.
+    found = {p.name for p in pages() for s in included_snippets(p)
+             if OPEN_SOURCE.search(s.read_text())}
+    assert {"enterprise-gateway.md", "production.md"} <= found, found
+    assert not {"claude-apps-gateway.md", "apps-gateway-deploy.md"} & found, found
     assert all(s.is_relative_to(SNIPPETS) and s.exists()
                for p in pages() for s in included_snippets(p))
 
@@ -74,12 +85,16 @@ def test_configuration_page_carries_the_security_warning(page):
 
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(DOCS)))
 def test_third_party_page_carries_the_notice(page):
-    """FR-038: a page that configures LiteLLM includes its notice; a page that configures a
-    vendor's gateway carries the same notice for that vendor."""
+    """FR-038: a page that configures LiteLLM includes its notice; one that configures nginx
+    or HAProxy, or names Cntlm, the open-source notice; a page that configures a vendor's
+    gateway carries the same notice for that vendor."""
     shown = [s.read_text() for s in included_snippets(page)]
     rel = page.relative_to(DOCS)
     if any(LITELLM.search(text) for text in shown):
         assert includes(page, LITELLM_NOTICE), f"{rel}: configures LiteLLM, no {LITELLM_NOTICE}"
+    if any(OPEN_SOURCE.search(text) for text in shown) or "Cntlm" in page.read_text():
+        assert includes(page, OPEN_SOURCE_NOTICE), (
+            f"{rel}: configures nginx or HAProxy, or names Cntlm; no {OPEN_SOURCE_NOTICE}")
     if any(VENDOR.search(text) for text in shown):
         text = " ".join(page.read_text().split())
         assert THIRD_PARTY in text, f"{rel}: configures a vendor, no notice"
