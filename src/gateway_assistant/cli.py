@@ -38,7 +38,7 @@ def _conformance(args) -> tuple[list, dict]:
     from .conformance import conformance
 
     return conformance(args.url, token=args.token, model=args.model, timeout=args.timeout,
-                       deadline=args.deadline)
+                       deadline=args.deadline, upstream=args.upstream)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -80,6 +80,10 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--deadline", type=float, default=180.0,
                    help="seconds the whole run may take (default 180)")
     k.add_argument("--format", choices=("human", "json", "junit"), default="human")
+    k.add_argument("--upstream", metavar="[HOST:]PORT",
+                   help="also be the gateway's upstream: answer as the Anthropic API at "
+                        "HOST:PORT (default host 127.0.0.1) and report what the gateway "
+                        "changed on the way")
     k.set_defaults(run=_conformance)
 
     from .recommend import QUESTIONS

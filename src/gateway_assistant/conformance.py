@@ -9,7 +9,7 @@ import http.client
 import json
 import time
 
-from . import net
+from . import changes, net
 from .corpus import CREDENTIAL, load
 from .findings import Finding, printable
 from .probe import MIN_STREAM_S, Check, _json, _redirect, target
@@ -32,6 +32,8 @@ CRITERIA = {  # name: the fix when it fails
                    '{"type": "error", "error": {"type": …, "message": …}}',
     "time bounds": "answer within --timeout; look for what holds the request",
 }
+TRACE = "upstream trace"  # with --upstream: what the gateway changed on the way
+TRACED = ("messages", "streaming", "tool result")
 EVENT_TYPES = {"message_start", "content_block_start", "content_block_delta",
                "content_block_stop", "message_delta", "message_stop", "ping", "error"}
 
@@ -40,18 +42,22 @@ class _Run:
     def __init__(self, base, token, timeout, clock):
         self.base, self.token, self.timeout, self.clock = base, token, timeout, clock
         self.op, self.slowest = net.opener(clock), (0.0, "")
+        self.upstream, self.log = None, []  # with --upstream: (name, headers, body, answer, n)
 
     def send(self, entry, body=None, drop=()):
         headers = {k: v.replace(CREDENTIAL, self.token) for k, v in entry["headers"].items()
                    if k not in NOT_REPLAYED and k not in drop}
+        traced = entry["name"] in TRACED and body is None and not drop
         body = entry["body"] if body is None else body
         data = None if body is None else json.dumps(body).encode()
-        started = time.monotonic()
+        started, mark = time.monotonic(), len(self.upstream.arrivals) if self.upstream else 0
         answer = net.send(self.op, self.base + entry["path"], data, headers, self.clock,
                           self.timeout, stream=bool((body or {}).get("stream")),
                           method=entry["method"])
         answer.sent, took = started, time.monotonic() - started
         self.slowest = max(self.slowest, (took, f"{entry['method']} {entry['path']}"))
+        if self.upstream is not None:
+            self.log.append((entry["name"] if traced else "", headers, body, answer, mark))
         return answer
 
 
@@ -119,9 +125,12 @@ def _judge_stream(c: Check, answer, clock) -> list:
         answer.stream.close()
         return c.fail(f"content-type is {printable(kind)!r}, not text/event-stream")
     names, times = [], []
+    answer.events, answer.times = [], []  # every event as it arrived, for the trace
     for name, data, at in _frames(answer.stream, clock, answer.sent):
         if name == "":
             return c.fail(printable(data, 160))
+        answer.events.append(name)
+        answer.times.append(at)
         if name not in EVENT_TYPES or not isinstance(data, dict) or data.get("type") != name:
             return c.fail(f"event {len(names) + 1} is not a Messages event: event "
                           f"{printable(repr(name))}, data {printable(data, 60)}")
@@ -152,14 +161,22 @@ def _judge_timing(timing: Check, streams: list) -> None:
 
 
 def conformance(url: str, token: str | None = None, model: str | None = None,
-                timeout: float = 30.0, deadline: float = 180.0):
+                timeout: float = 30.0, deadline: float = 180.0, upstream: str | None = None):
     shown, base, token = target(url, token)
     corpus = load()
     checks = {name: Check(name) for name in CRITERIA}
     clock = net.Deadline(deadline, "conformance (--deadline)")
     run = _Run(base, token, timeout, clock)
+    if upstream is not None:
+        from .upstream import Upstream
+
+        run.upstream = Upstream(upstream, token)
     try:
-        _replay(run, corpus, checks, model)
+        if run.upstream is not None:
+            with run.upstream:
+                _replay(run, corpus, checks, model)
+        else:
+            _replay(run, corpus, checks, model)
     except net.DeadlineExceeded as e:
         for c in checks.values():  # not reached: nothing known about them
             if c.status == "pass" and not c.detail:
@@ -168,7 +185,40 @@ def conformance(url: str, token: str | None = None, model: str | None = None,
                                            "connection open")
     finally:
         clock.cancel()
-    return _report(shown, corpus, list(checks.values()), token)
+    return _report(shown, corpus, list(checks.values()), token, _trace(run))
+
+
+def _trace(run: _Run):
+    """The upstream trace criterion and every difference, or None without --upstream."""
+    if run.upstream is None:
+        return None
+    c, up, found = Check(TRACE), run.upstream, []
+    marks = [n for *_, n in run.log] + [len(up.arrivals)]
+    compared = 0
+    for i, (name, headers, body, answer, _) in enumerate(run.log):
+        arrived = up.arrivals[marks[i]:marks[i + 1]]
+        if not name or not arrived:
+            continue
+        compared += 1
+        first = arrived[0]
+        found += changes.headers(name, headers, first.headers, first.carried_key)
+        found += changes.body(name, body, first.body)
+        if first.events:
+            found += changes.stream(name, first.events, first.event_times,
+                                    getattr(answer, "events", []), getattr(answer, "times", []))
+    differences = changes.merged(found)
+    breaking = [d for d in differences if d.feature]
+    where = f"the upstream at {up.url}"
+    if not compared:
+        c.unproven(f"no replayed Messages request reached {where}: point the gateway's "
+                   f"Anthropic base URL (LiteLLM: api_base) at it")
+    elif breaking:
+        c.fail(f"{len(breaking)} of the differences at {where} break a feature of Claude "
+               "Code (below)")
+    else:
+        c.detail = (f"{compared} requests reached {where}; anthropic-version, every beta, "
+                    "every body field but model and the stream's event types arrived as sent")
+    return c, differences, compared, up.url
 
 
 def _replay(run: _Run, corpus: dict, checks: dict, model: str | None) -> None:
@@ -254,18 +304,34 @@ def _check_error(run: _Run, entry: dict, c: Check) -> None:
         c.detail = f"a request with no messages → {answer.status} {printable(error['type'])}"
 
 
-def _report(shown: str, corpus: dict, checks: list, token: str):
+def _report(shown: str, corpus: dict, checks: list, token: str, trace=None):
     for c in checks:
         c.detail, c.fix = scrub(c.detail, [token]), CRITERIA[c.name]
+    if trace:
+        c, differences, compared, where = trace
+        c.fix = "pass Claude Code's headers, betas and body to the provider unchanged"
+        checks.append(c)
     mark = {"pass": "PASS", "fail": "FAIL", "unproven": "NOT PROVEN"}
     lines = [f"Replaying Claude Code {corpus['claude_code']}'s requests against {shown}:"]
     for c in checks:
         lines.append(f"  {mark[c.status]:10} {c.name}: {c.detail}")
     found = [Finding("error", "conformance-" + c.name.replace(" ", "-"),
-                     f"{c.name}: {c.detail}", c.fix, shown) for c in checks if c.status == "fail"]
+                     f"{c.name}: {c.detail}", c.fix, shown) for c in checks
+             if c.status == "fail" and c.name != TRACE]
     extra = {"report": "\n".join(lines), "url": shown, "claude_code": corpus["claude_code"],
              "criteria": [{"name": c.name, "status": c.status, "detail": c.detail,
                            "fix": c.fix if c.status == "fail" else ""} for c in checks]}
+    if trace:
+        lines.append(f"What reached the upstream at {where} ({compared} requests compared), "
+                     "as against what was sent to the gateway:")
+        lines += [printable(changes.line(d, compared), None) for d in differences] or \
+            ["  no difference"]
+        found += [Finding("error", f"trace-{d.part}-{d.change}",
+                          f"{d.part} {d.name} {d.change} by the gateway: breaks {d.feature}",
+                          d.fix, shown) for d in differences if d.feature]
+        extra["report"] = "\n".join(lines)
+        extra["trace"] = {"upstream": where, "compared": compared,
+                          "differences": [d.as_dict() for d in differences]}
     extra["junit"] = junit(extra)
     return found, extra
 
