@@ -40,3 +40,24 @@ def test_pinned_row_of_the_matrix_is_this_run():
             stale.append(f"{check} ({test}): the table says {row['cells'][check]['outcome']}, "
                          f"this run: {why_not or 'pass'}")
     assert not stale, "the matrix's pinned row is stale (run nox -s matrix):\n" + "\n".join(stale)
+
+
+def test_oldest_supported_releases_are_the_oldest_that_pass_every_check():
+    """The matrix page names the oldest supported releases: the oldest of each component with
+    a row where every check passes, and what fails just below each."""
+    from packaging.version import Version
+    pairs = json.loads(RESULTS.read_text())["pairs"]
+
+    def failing(pair):
+        return [c for c, cell in pair["cells"].items() if cell["outcome"] != "pass"]
+
+    whole = [p for p in pairs if not failing(p)]
+    oldest_claude = min((p["claude-code"] for p in whole), key=Version)
+    oldest_litellm = min((p["litellm"] for p in whole), key=Version)
+    assert (oldest_claude, oldest_litellm) == ("2.1.330", "1.106.2"), whole
+    # Just below the LiteLLM minimum, with the same Claude Code: the headers check fails.
+    (below,) = [p for p in pairs if p["claude-code"] == "2.1.330" and p["litellm"] == "1.90.7"]
+    assert failing(below) == ["headers reach the provider"], failing(below)
+    # Just below the Claude Code minimum: the first request fails with every LiteLLM.
+    older = [p for p in pairs if p["claude-code"] == "2.1.236"]
+    assert older and all("first request" in failing(p) for p in older), older
