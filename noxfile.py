@@ -1,4 +1,5 @@
 """Sessions: docs (build), serve (build + serve on 127.0.0.1), verify-docs (the whole proof),
+build (gateway-assistant's sdist and wheel),
 a11y (the reader-experience tests alone), capture (re-record observed outputs), lint.
 Versions come from conf/."""
 
@@ -244,6 +245,17 @@ def capture(session: nox.Session) -> None:
     """Re-record every "you should see" output from a real run, then rebuild the site."""
     prove(session, {"UPDATE_CAPTURES": "1"})
     build_docs(session)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """gateway-assistant's sdist and wheel (the wheel built from the sdist) into dist/, or the
+    folder given: `nox -s build -- DIR`. The build backend is pinned in conf/constraints.txt;
+    verify-docs builds the same way before its tests (tests/harness/start/wheel.py)."""
+    from tests.harness.start import wheel
+    install(session, "build")
+    out = Path(session.posargs[0]).resolve() if session.posargs else ROOT / "dist"
+    session.run("python", *wheel.build_args(out), env=wheel.build_env())
 
 
 @nox.session

@@ -123,6 +123,8 @@ def install_all() -> None:
              dict(base, HOME=str(_workdir("agent-sdk", AGENT_SDK_INSTALL))))
     from . import tool_install  # the site's own tool, per tested Python
     tool_install.install_all()
+    from . import wheel  # its sdist and wheel, and PyYAML for each Python it is installed on
+    wheel.prepare()
     from . import oidc_idp  # the IdP stand-in of the apps-gateway guides (a harness install)
     oidc_idp.install()
     install_compared_releases()
