@@ -90,6 +90,11 @@ EXEMPT["vertex/07-config-opus-in-another-region.yaml"] = "served by the Vertex g
 # Microsoft Foundry behind it: tests/guides/test_foundry.py starts it with its own Foundry
 # stand-in (the Anthropic wire format under /anthropic) and sends Claude Code's Foundry mode.
 EXEMPT["foundry/01-config.yaml"] = "served by the Foundry guide's tests"
+# Claude Platform on AWS and Bedrock Mantle behind it: tests/guides/test_claude_platform_aws.py
+# and test_mantle.py start each with its own stand-in (the Anthropic wire format behind a
+# verified AWS signature) and send Claude Code's matching mode.
+EXEMPT["claude-platform-aws/01-config.yaml"] = "served by the Claude Platform on AWS guide's tests"
+EXEMPT["mantle/01-config.yaml"] = "served by the Bedrock Mantle guide's tests"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile
