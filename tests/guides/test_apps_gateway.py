@@ -10,11 +10,17 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
+import socket
 import stat
 import statistics
+import subprocess
+import threading
 import time
 import urllib.request
+
+import yaml
 
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
@@ -250,3 +256,76 @@ def test_loopback_targets_are_refused_by_default(apps_gateway_world, postgres_se
 def test_healthz_needs_no_token(apps_gw):
     with urllib.request.urlopen(apps_gw.url + "/healthz", timeout=5) as r:
         assert r.status == 200
+
+
+TUTORIAL_CONFIG = "apps-gateway/01-gateway.yaml"
+
+
+def nameserver() -> str:
+    """The first nameserver of /etc/resolv.conf, where the gateway sends its DNS queries."""
+    with open("/etc/resolv.conf") as f:
+        return next(line.split()[1] for line in f if line.startswith("nameserver"))
+
+
+def process_group_of(udp_port: int) -> int | None:
+    """The process group of whoever holds the UDP socket bound to `udp_port` in this network
+    namespace (Claude Code and the browser ask for addresses too: only the gateway's count)."""
+    with open("/proc/net/udp") as f:
+        inodes = {line.split()[9] for line in f.readlines()[1:]
+                  if int(line.split()[1].split(":")[1], 16) == udp_port}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in {f"socket:[{i}]" for i in inodes}
+                   for fd in os.listdir(f"/proc/{pid}/fd")):
+                return os.getpgid(int(pid))
+        except OSError:
+            continue
+    return None
+
+
+def test_without_base_url_an_anthropic_upstream_calls_the_anthropic_api(
+        apps_gateway_world, developers, tmp_path, upstream):
+    """The tutorial's gateway.yaml without `base_url`. The gateway's log names no host, so the
+    test listens where the gateway asks for addresses: the nameserver's address is added to the
+    namespace's loopback for the length of the test, and every DNS query that arrives is
+    recorded with the process group that sent it (and refused, SERVFAIL). Every name the
+    gateway asks for is the schema's default, api.anthropic.com; nothing reaches the provider
+    fake the file would name."""
+    server = nameserver()
+    asked: list[tuple[int | None, str]] = []
+    subprocess.run(["ip", "addr", "add", f"{server}/32", "dev", "lo"], check=True)
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        dns.bind((server, 53))
+
+        def answer():
+            while True:
+                try:
+                    query, peer = dns.recvfrom(4096)
+                except OSError:
+                    return
+                labels, i = [], 12
+                while query[i]:
+                    labels.append(query[i + 1:i + 1 + query[i]].decode())
+                    i += 1 + query[i]
+                asked.append((process_group_of(peer[1]), ".".join(labels)))
+                dns.sendto(query[:2] + bytes([0x81, 0x82]) + query[4:], peer)  # SERVFAIL
+
+        threading.Thread(target=answer, daemon=True).start()
+        config = yaml.safe_load(snippet(TUTORIAL_CONFIG).read_text())
+        del config["upstreams"][0]["base_url"]
+        path = tmp_path / "gateway.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        gw = apps_gateway.start({"gateway.yaml": path}, apps_gateway_world)
+        try:
+            result = developers.get("alice").run(FIRST_REQUEST)
+            by_gateway = {name for group, name in asked if group == gw.proc.pid}
+            print(result.output, asked, gw.proc.pid, gw.log()[-3000:], sep="\n")
+            assert result.code != 0 and "all upstreams failed" in result.output, result.output
+            assert not upstream.received()
+            assert by_gateway == {"api.anthropic.com"}, asked
+        finally:
+            gw.stop()
+    finally:
+        dns.close()
+        subprocess.run(["ip", "addr", "del", f"{server}/32", "dev", "lo"], check=True)
