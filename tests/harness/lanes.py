@@ -39,7 +39,9 @@ ENGINES = ["tests/guides/test_production.py", "tests/guides/test_kubernetes.py",
            "tests/guides/test_apps_gateway.py", "tests/guides/test_apps_gateway_policy.py",
            "tests/guides/test_apps_gateway_operations.py",
            "tests/guides/test_apps_gateway_deploy.py",
-           "tests/guides/test_apps_gateway_readiness.py", "tests/site"]
+           "tests/guides/test_apps_gateway_readiness.py",
+           # the conformance table has a Claude apps gateway row: the same developers
+           "tests/tools/test_conformance_gateways.py", "tests/site"]
 # Long files that need no engine, run in the engines lane to even the lanes out, chosen from
 # each lane's "seconds per test file" line. 2026-12-07, with the Claude apps gateway's
 # readiness test (141 s) added to the engines lane: engines 1634 s (published configs 248 s
