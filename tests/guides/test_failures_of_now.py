@@ -355,6 +355,16 @@ def strict_proxy(upstream, tmp_path):
         yield url
 
 
+def body_roles(request) -> list[str]:
+    """The roles of the `messages` list in a request's JSON body; none for any other body."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return []
+    return [m.get("role") for m in body.get("messages", []) if isinstance(m, dict)] \
+        if isinstance(body, dict) and isinstance(body.get("messages"), list) else []
+
+
 def has_system(roles: list[str]) -> bool:
     return "system" in roles
 
@@ -425,8 +435,18 @@ def test_a_strict_proxy_session_sends_system_messages_once(strict_proxy, upstrea
     roles = roles_sent(door)
     print(shown)
     print("front door:", door.lines(), roles)
-    with_system = [i for i, r in enumerate(roles) if has_system(r)]
-    assert len(with_system) == 1, roles
+    # Every request at the door, whatever its method and path: which carry a system-role
+    # message anywhere in a `messages` list of their body.
+    # Exactly one does: the first prompt's request, which the proxy refuses; the very next
+    # request is the same one sent again without it, and none after carries one.
+    carried = [i for i, r in enumerate(door.requests) if has_system(body_roles(r))]
+    assert len(carried) == 1, (door.lines(), roles)
+    refused, again = door.requests[carried[0]], door.requests[carried[0] + 1]
+    assert proxy_answer(strict_proxy, refused)[0] == 422
+    assert again.method == "POST" and MESSAGES.match(again.path)
+    assert body_roles(again) == [r for r in body_roles(refused) if r != "system"], roles
+    # The second prompt's request came after it (the whole conversation, no system role).
+    assert roles[-1] == ["user", "assistant", "user"], roles
     assert "API Error" not in shown, shown
 
 
