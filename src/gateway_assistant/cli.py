@@ -41,6 +41,16 @@ def _conformance(args) -> tuple[list, dict]:
                        deadline=args.deadline, upstream=args.upstream)
 
 
+def _upstream(text: str) -> str:
+    from .upstream import address
+
+    try:
+        address(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway-assistant", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -80,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--deadline", type=float, default=180.0,
                    help="seconds the whole run may take (default 180)")
     k.add_argument("--format", choices=("human", "json", "junit"), default="human")
-    k.add_argument("--upstream", metavar="[HOST:]PORT",
+    k.add_argument("--upstream", metavar="[HOST:]PORT", type=_upstream,
                    help="also be the gateway's upstream: answer as the Anthropic API at "
                         "HOST:PORT (default host 127.0.0.1) and report what the gateway "
                         "changed on the way")

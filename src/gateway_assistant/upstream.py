@@ -106,6 +106,9 @@ class Upstream:
             address_family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             daemon_threads = True
 
+            def handle_error(self, request, client_address):  # a broken request: no trace
+                pass
+
         try:
             self.server = Server((self.host, self.port), Handler)
         except OSError as e:

@@ -19,11 +19,13 @@ import yaml
 
 from gateway_assistant import corpus
 from gateway_assistant.changes import BETAS, FIELDS, HEADERS, PER_CONNECTION
+from gateway_assistant.cli import main
 from gateway_assistant.upstream import Upstream
 from tests.harness.project import LITELLM_VERSION
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.wire import front_door
+from tests.harness.wire.hostile_gateway import HostileGateway
 from tests.tools.test_conformance import KEY, MASTER_KEY, TIMES, reader, run_kit  # noqa: F401
 
 START = ("quickstart/03-start-gateway.sh",)
@@ -124,11 +126,14 @@ def test_trace_on_the_reference_page(staging, reader):  # noqa: F811
 class Forwarding:
     """A gateway that forwards every request to the upstream and streams the answer back as it
     comes, changing nothing but its one defect: `strip` removes a header, `beta` one beta
-    from anthropic-beta, `field` a top-level body field."""
+    from anthropic-beta, `field` a top-level body field, `mark` a key of each system block
+    (cache_control), `ping` the ping events of a stream, `buffer` the answer held back until
+    it is complete."""
 
     HOP = {"host", "content-length", "connection", "transfer-encoding"}
 
-    def __init__(self, upstream_port: int, strip: str = "", beta: str = "", field: str = ""):
+    def __init__(self, upstream_port: int, strip: str = "", beta: str = "", field: str = "",
+                 mark: str = "", ping: bool = True, buffer: bool = False):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -138,7 +143,7 @@ class Forwarding:
                 pass
 
             def _any(self):
-                outer.forward(self, upstream_port, strip, beta, field)
+                outer.forward(self, upstream_port, strip, beta, field, mark, ping, buffer)
 
             do_GET = do_POST = do_HEAD = _any
 
@@ -148,11 +153,13 @@ class Forwarding:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @staticmethod
-    def forward(h, port, strip, beta, field):
+    def forward(h, port, strip, beta, field, mark, ping, buffer):
         raw = h.rfile.read(int(h.headers.get("content-length") or 0))
-        if raw and field:
+        if raw and (field or mark):
             body = json.loads(raw)
-            del body[field]
+            body.pop(field, None)
+            for block in body.get("system", []) if mark else []:
+                block.pop(mark, None)
             raw = json.dumps(body).encode()
         headers = {k: v for k, v in h.headers.items()
                    if k.lower() not in Forwarding.HOP and k.lower() != strip}
@@ -167,10 +174,12 @@ class Forwarding:
         h.send_header("transfer-encoding", "chunked")
         h.end_headers()
         while h.command != "HEAD":  # as it comes: a stream stays a stream
-            chunk = answer.read1(65536)
-            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            h.wfile.flush()
-            if not chunk:
+            got = answer.read() if buffer else answer.read1(65536)
+            chunk = got if ping else got.replace(b'event: ping\ndata: {"type": "ping"}\n\n', b"")
+            if chunk or not got:  # an empty chunk ends the answer
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                h.wfile.flush()
+            if not got:
                 break
         conn.close()
 
@@ -184,21 +193,28 @@ class Forwarding:
 
 FORWARDED = ("credential", "authorization", "forwarded", "authorization", "authorization",
              TRACED, False, False)
-DEFECTS = {
+MARKED = [i for i, block in enumerate(SENT["body"]["system"]) if "cache_control" in block]
+DEFECTS = {  # the gateway's defect: every difference it makes, the feature it breaks
     "strip anthropic-version": (
         {"strip": "anthropic-version"},
-        ("header", "anthropic-version", "dropped", "2023-06-01", "", TRACED, True, True),
+        [("header", "anthropic-version", "dropped", "2023-06-01", "", TRACED, True, True)],
         HEADERS["anthropic-version"]),
     "strip one beta": (
         {"beta": "context-management-2025-06-27"},
-        ("beta", "context-management-2025-06-27", "dropped", "", "", TRACED, True, True),
+        [("beta", "context-management-2025-06-27", "dropped", "", "", TRACED, True, True)],
         BETAS["context-management-2025-06-27"]),
     "drop context_management": (
         {"field": "context_management"},
-        ("body", "context_management", "dropped", json.dumps(SENT["body"]["context_management"],
-                                                            sort_keys=True), "", TRACED,
-         True, True),
+        [("body", "context_management", "dropped", json.dumps(
+            SENT["body"]["context_management"], sort_keys=True), "", TRACED, True, True)],
         FIELDS["context_management"]),
+    # Two system blocks carry a mark in every request that has a system prompt (the
+    # non-streaming `messages` is the streaming request with stream false).
+    "strip cache_control from the system prompt": (
+        {"mark": "cache_control"},
+        [("body", f"system[{i}].cache_control", "dropped", '{"type": "ephemeral"}', "",
+          TRACED, True, True) for i in MARKED],
+        FIELDS["cache_control"]),
 }
 
 
@@ -216,14 +232,14 @@ def test_trace_names_exactly_what_a_broken_gateway_changed(defect, capsys):
         code, report = run_kit(gw.url, KEY, capsys, "--upstream", str(port))
     # Every difference of every header, beta, body field and stream event: the defect, and
     # the key this gateway passes on as it came (shown by name only).
-    assert sorted(differences(report)) == sorted([expected, FORWARDED]), report["trace"]
-    (broken,) = [d for d in report["trace"]["differences"] if d["feature"]]
-    assert broken["feature"] == feature
+    assert sorted(differences(report)) == sorted([*expected, FORWARDED]), report["trace"]
+    broken = [d for d in report["trace"]["differences"] if d["feature"]]
+    assert {d["feature"] for d in broken} == {feature}
     failed = {c["name"]: c["status"] for c in report["criteria"] if c["status"] != "pass"}
     assert code == 1 and failed == {"upstream trace": "fail"}, report["criteria"]
-    (finding,) = report["findings"]
-    assert finding["code"] == f"trace-{expected[0]}-dropped" and finding["fix"] == broken["fix"]
-    assert feature in finding["message"]
+    assert [(f["code"], f["fix"]) for f in report["findings"]] == [
+        (f"trace-{d['part']}-dropped", d["fix"]) for d in broken]
+    assert all(feature in f["message"] for f in report["findings"])
     assert KEY not in json.dumps(report) and KEY[3:-4] not in json.dumps(report)
 
 
@@ -245,3 +261,58 @@ def test_upstream_listens_on_loopback_and_keeps_no_key():
     assert arrival.headers["x-api-key"] == arrival.headers["authorization"] == "(redacted)"
     assert arrival.carried_key is True
     assert KEY not in json.dumps(vars(arrival))
+
+
+def test_upstream_port_taken_or_wrong_is_one_line(capsys):
+    """A port another program holds: exit 3 and one line; a malformed address: usage, 2."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        code = main(["conformance", "http://127.0.0.1:9", "--token", KEY,
+                     "--upstream", str(port)])
+    err = capsys.readouterr().err
+    assert code == 3 and err.count("\n") == 1, err
+    assert f"cannot listen on 127.0.0.1:{port} for --upstream: Address already in use" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["conformance", "http://127.0.0.1:9", "--upstream", "host-without-port"])
+    assert usage.value.code == 2 and "give a port, or HOST:PORT" in capsys.readouterr().err
+
+
+def test_trace_sees_a_stream_changed_on_the_way_back(capsys, monkeypatch):
+    """Ping events dropped: listed, for information, in the two streaming requests only."""
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", KEY)
+    port = free_port()
+    with Forwarding(port, ping=False) as gw:
+        code = main(["conformance", gw.url, "--upstream", str(port)])
+    out = capsys.readouterr().out
+    trace = out.split("as against what was sent to the gateway:\n")[1].splitlines()
+    assert code == 0 and trace == [
+        "  FORWARDED  credential authorization: sent as authorization, arrived as authorization "
+        "(value not shown): the key sent to the gateway",
+        "  DROPPED    stream ping: did not arrive (streaming, tool result)",
+        "0 error(s), 0 warning(s)"], out
+
+
+def test_trace_sees_a_buffered_stream(capsys):
+    port = free_port()
+    with Forwarding(port, buffer=True) as gw:
+        code, report = run_kit(gw.url, KEY, capsys, "--upstream", str(port))
+    found = [d for d in report["trace"]["differences"] if d["part"] != "credential"]
+    assert [(d["part"], d["name"], d["change"], d["requests"]) for d in found] == [
+        ("stream", "timing", "buffered", ["streaming", "tool result"])], found
+    assert found[0]["feature"] == "text appearing as Claude Code writes it"
+    failed = {c["name"] for c in report["criteria"] if c["status"] != "pass"}
+    assert code == 1 and failed == {"incremental delivery", "upstream trace"}
+
+
+def test_trace_without_traffic_is_not_proven(capsys):
+    """A gateway that does not forward to the kit: nothing to compare, and it says so."""
+    port = free_port()
+    with HostileGateway("refuse-betas") as g:
+        code, report = run_kit(g.url, KEY, capsys, "--upstream", str(port))
+    trace = {c["name"]: c for c in report["criteria"]}["upstream trace"]
+    assert trace["status"] == "unproven" and report["trace"]["differences"] == []
+    assert trace["detail"] == (f"no replayed Messages request reached the upstream at "
+                               f"http://127.0.0.1:{port}: point the gateway's Anthropic base "
+                               "URL (LiteLLM: api_base) at it")
