@@ -33,7 +33,7 @@ import pytest
 from gateway_assistant.conformance import CRITERIA
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import ran, snippet
-from tests.harness.start import apps_gateway, nginx
+from tests.harness.start import apps_gateway, gateway, nginx
 from tests.harness.wire.hostile_gateway import HostileGateway
 from tests.tools.test_conformance import (
     ALICE,
@@ -54,6 +54,8 @@ HAPROXY_CFG = "production/03-haproxy.cfg"
 ROWS = {
     "litellm": ("LiteLLM, the quickstart's configuration",
                 "test_conformance_against_litellm"),
+    "litellm container": ("LiteLLM in a container, the quickstart's configuration",
+                          "test_conformance_against_litellm_in_a_container"),
     "nginx": ("nginx in front of LiteLLM, the enterprise guide's configuration",
               "test_conformance_against_nginx"),
     "haproxy": ("HAProxy in front of LiteLLM, the production guide's balancer",
@@ -264,6 +266,23 @@ def test_ci_step_passes_and_fails_the_build(litellm, reader):
     assert result.code == 1 and "step-succeeded" not in result.stdout, result.output
     assert [c.get("name") for c in suite if c.find("failure") is not None] == \
         ["incremental delivery"]
+
+
+def test_conformance_against_litellm_in_a_container(request, gateways, paced, capsys):
+    """The same start snippet and config in the LiteLLM image, on the session's Docker
+    engine (host networking: localhost:4000, as the process). Last of the tests that use
+    LiteLLM: it takes port 4000 from the process."""
+    engine = request.getfixturevalue("docker_engine")  # skips where no engine can run
+    gateways.free_port(4000)
+    pool = gateway.GatewayPool(engine)
+    try:
+        gw = pool.get(START, CONFIG, env={"ANTHROPIC_API_BASE": paced.url})
+        assert isinstance(gw, gateway.ContainerGateway)
+        code, report = run_kit(gw.url, MASTER_KEY, capsys)
+    finally:
+        pool.stop_all()
+    record("litellm container", report)
+    assert code == 0 and not failed(report), report["criteria"]
 
 
 # -- The table ----------------------------------------------------------------------------------
