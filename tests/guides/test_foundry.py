@@ -7,8 +7,11 @@ is the Anthropic wire format under that prefix, on a server of its own (its own 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
@@ -79,19 +82,67 @@ def test_foundry_mode_through_the_gateway(gateway, foundry, terminal):
     assert all(c.json.get("stream") is True for c in calls)
     assert not [c for c in calls
                 if GATEWAY_KEY in str(c.headers) or GATEWAY_KEY.encode() in c.body]
+    # ... and the Foundry key never at the gateway's door: no header, no body of any request.
+    assert not [r for r in door.requests
+                if FOUNDRY_KEY in str(r.headers) or FOUNDRY_KEY.encode() in r.body]
     captures.check("foundry/first-request.console", captures.console(
         snippet(FIRST).read_text(), result.output))
 
 
-def test_foundry_mode_without_an_endpoint(terminal):
+DEPLOYMENT = "claude-sonnet-5-5-prod-eastus"  # a deployment named other than the model_name
+
+
+def test_the_deployment_name_can_differ_from_the_model_name(gateways, foundry, terminal,
+                                                            tmp_path):
+    """The published config with the Sonnet entry's `azure_ai/` name changed to a deployment
+    named otherwise: Claude Code still asks for `claude-sonnet-5-5` (the model_name), and
+    Foundry receives the deployment's name as `model`."""
+    config = yaml.safe_load(snippet(CONFIG["config.yaml"]).read_text())
+    entry = next(m for m in config["model_list"] if m["model_name"] == "claude-sonnet-5-5")
+    entry["litellm_params"]["model"] = f"azure_ai/{DEPLOYMENT}"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    gateways.get(START, {"config.yaml": path}, env={
+        "AZURE_FOUNDRY_API_BASE": f"{foundry.url}/anthropic",
+        "AZURE_FOUNDRY_API_KEY": FOUNDRY_KEY}, restart=True)
+    try:
+        with front_door.record(4000) as door:
+            result = terminal.run(CONNECT, FIRST)
+        claude_replied(result, "pong")
+        assert door.requests and {json.loads(r.body)["model"] for r in door.requests} == {
+            "claude-sonnet-5-5"}, door.lines()
+        calls = foundry.received()
+        assert calls and {(c.method, c.path) for c in calls} == {("POST", FOUNDRY_MESSAGES)}
+        assert {c.json["model"] for c in calls} == {DEPLOYMENT}
+    finally:
+        gateways.free_port(4000)  # the published config for the next test
+
+
+def connections(trace: Path) -> list[str]:
+    """Every connect() and sendto() to a network address in an strace log (-f: every thread
+    and child): an outbound connection or datagram of any kind, to any host or port."""
+    return [line for line in trace.read_text().splitlines()
+            if re.search(r"\b(connect|sendto|sendmsg)\(", line)
+            and re.search(r"AF_INET6?\b", line)]
+
+
+def test_foundry_mode_without_an_endpoint(terminal, tmp_path):
     """Foundry mode with neither ANTHROPIC_FOUNDRY_BASE_URL nor ANTHROPIC_FOUNDRY_RESOURCE:
-    Claude Code stops before sending anything."""
+    Claude Code stops before sending anything, anywhere. The snippet's `claude` runs under
+    strace (a shell function of the same name, so the snippet runs as published), which logs
+    every connection Claude Code and its children open, to any address and port, DNS
+    included; and the gateway's port is recorded at its door."""
+    trace = tmp_path / "claude.strace"
     with front_door.record(4000) as door:
         result = terminal.sh("\n".join([
             f"source {snippet(CONNECT)}",
             "unset ANTHROPIC_FOUNDRY_BASE_URL",
+            f'claude() {{ strace -f -qq -e trace=connect,sendto,sendmsg -o "{trace}" '
+            '"$(type -P claude)" "$@"; }',
             f"source {snippet(FIRST)}"]))
     claude_failed_with(result, NO_ENDPOINT, within_s=60)
+    assert trace.exists(), result.output
+    assert connections(trace) == [], connections(trace)
     assert not door.requests, door.lines()
     captures.check("foundry/fails-no-endpoint.console", captures.console(
         snippet(FIRST).read_text(), result.output))
