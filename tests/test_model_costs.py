@@ -47,7 +47,8 @@ def per_million(cost: float | None) -> str:
 
 
 def render(table: dict[str, dict]) -> str:
-    lines = ["| Claude Code asks for | Input | Output | Reading the prompt cache |", "|---|---|---|---|"]
+    lines = ["| Claude Code asks for | Input | Output | Reading the prompt cache |",
+             "|---|---|---|---|"]
     for name, model in served():
         entry = table[model.split("/", 1)[1]]
         lines.append(f"| `{name}` | {per_million(entry['input_cost_per_token'])} | "

@@ -192,6 +192,44 @@ def test_prometheus_callback_counts_without_prompts(gateways, provider, upstream
                    f"labels of the request counter: {', '.join(labels)}")
 
 
+def test_alert_rules_name_what_litellm_exports(gateways, provider, upstream, terminal):
+    """The production guide's alert rules (production/15-alert-rules.yml) read series the
+    pinned LiteLLM really exports: after one answered and one failed request, /metrics holds
+    every metric the rules name, and the failure is counted under a 5xx status_code, which
+    the availability and error-rate rules select."""
+    import urllib.request
+
+    import yaml
+    gateway = _gateway(gateways, provider)
+    claude_replied(terminal.run(CONNECT, ASK), "pong")
+    upstream.fail(500, times=10)  # every try LiteLLM makes for the next request
+    body = json.dumps({"model": "claude-haiku-5-5", "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    failed = urllib.request.Request(f"{gateway.url}/v1/messages", data=body, headers={
+        "Authorization": f"Bearer {SECRETS['master key']}", "content-type": "application/json",
+        "anthropic-version": "2023-06-01"})
+    try:
+        urllib.request.urlopen(failed, timeout=60)
+        status = 200
+    except urllib.error.HTTPError as e:
+        status = e.code
+    assert status >= 500, status
+    request = urllib.request.Request(f"{gateway.url}/metrics", headers={
+        "Authorization": f"Bearer {SECRETS['master key']}"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        metrics = r.read().decode()
+    rules = yaml.safe_load(snippet("production/15-alert-rules.yml").read_text())
+    exprs = " ".join(rule["expr"] for g in rules["groups"] for rule in g["rules"])
+    named = set(re.findall(r"\b(litellm_\w+)", exprs))
+    assert named == {"litellm_proxy_total_requests_metric_total",
+                     "litellm_input_tokens_metric_total"}, named
+    for name in named:
+        assert re.search(rf"^{name}\{{", metrics, re.M), f"{name} not exported:\n{metrics[:800]}"
+    statuses = set(re.findall(r'^litellm_proxy_total_requests_metric_total\{[^}]*'
+                              r'status_code="(\d+)"', metrics, re.M))
+    assert "200" in statuses and any(s.startswith("5") for s in statuses), statuses
+
+
 NGINX_START = ("enterprise/12-start-gateway.sh",)
 NGINX_FILES = {"gateway.conf.template": "enterprise/10-gateway.conf.template",
                "developers.map": "enterprise/11-developers.map"}

@@ -1,0 +1,1 @@
+promtool check rules alert-rules.yml
