@@ -87,9 +87,10 @@ def check(value, z: Z, path: str = "", variant: str = "", found=None, wrong=None
 
 
 def published() -> dict[str, list[dict]]:
-    """Each snippets/apps-gateway/*.yaml -> the gateway configs in it."""
+    """Each snippets/apps-gateway*/*.yaml -> the gateway configs in it."""
     out = {}
-    for path in sorted((SNIPPETS / "apps-gateway").glob("*.y*ml")):
+    for path in sorted(SNIPPETS.glob("apps-gateway*/*.y*ml"),
+                       key=lambda p: (p.parent.name != "apps-gateway", p)):  # the tutorial's first
         docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
         inner = [yaml.safe_load(v) for d in docs if d.get("kind") == "ConfigMap"
                  for v in (d.get("data") or {}).values()]
@@ -119,8 +120,9 @@ def booted_by() -> dict[str, str]:
             for files in re.findall(r"apps_gateway\.start\(\s*(\{[^}]*\}|\w+)", body):
                 files = re.sub(r"\b[A-Z_][A-Z0-9_]*\b", lambda m, c=consts: c.get(m[0], m[0]),
                                files)
-                for rel in re.findall(r'^\{?"gateway\.yaml": "(apps-gateway/[\w.-]+\.ya?ml)"\}?$',
-                                      files) if name.startswith("test_") else []:
+                for rel in re.findall(
+                        r'^\{?"gateway\.yaml": "(apps-gateway[\w-]*/[\w.-]+\.ya?ml)"\}?$',
+                        files) if name.startswith("test_") else []:
                     out.setdefault(rel, name)
     return out
 
@@ -198,7 +200,12 @@ def render(root: Z) -> str:
             p == k.path and k.variant in (v, EVERY) for v, p in found)]
         if not where:
             return "read from the schema"
-        links = ("every configuration on this site" if len(where) == len(sets) else ", ".join(
+        # the configs with an upstream of this key's provider (all configs for other keys)
+        scope = [r for r, found in sets.items()
+                 if not k.variant or k.variant == EVERY or any(v == k.variant for v, _ in found)]
+        links = ("every configuration on this site" if len(where) == len(sets) else
+                 f"every configuration on this site with a `{k.variant}` upstream"
+                 if where == scope and len(where) > 3 else ", ".join(
             f"{{doc}}`{r.rsplit('/', 1)[-1]} <{_page(r)}>`" if _page(r) else f"`{r}`"
             for r in where))
         return links + (f" {{proof}}`{boots[where[0]]}`" if where[0] in boots else "")

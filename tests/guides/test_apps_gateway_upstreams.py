@@ -1,0 +1,293 @@
+"""How-to: Claude apps gateway with an upstream other than the Anthropic API
+(docs/how-to/apps-gateway-upstreams.md): Amazon Bedrock as the only upstream, and the Anthropic
+API first with Bedrock behind it. Real gateway (the pinned `claude gateway`), real PostgreSQL,
+real IdP, real Claude Code signed in through the browser. The Bedrock provider fake speaks the
+Bedrock runtime wire format and records what reaches it; here each Bedrock request's SigV4
+signature is recomputed from the configured keys, so a request signed with anything else, for
+another region or over other bytes fails the test. The front door on :8080 records what Claude
+Code sent, so every request it sent is matched to one that reached a provider."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from urllib.parse import quote
+
+import yaml
+
+from tests.harness.project import ROOT
+from tests.harness.proof import captures
+from tests.harness.proof.snippets import snippet
+from tests.harness.reader.expect import claude_replied, upstream_messages
+from tests.harness.start import apps_gateway
+from tests.harness.wire import bedrock_wire, front_door
+from tests.harness.wire.provider_fake import serving
+
+BEDROCK = "apps-gateway-upstreams/01-gateway-bedrock.yaml"
+BEDROCK_ENV = "apps-gateway-upstreams/02-bedrock-env.sh"
+FAILOVER = "apps-gateway-upstreams/03-gateway-anthropic-then-bedrock.yaml"
+FIRST_REQUEST = "apps-gateway/06-first-request.sh"
+REGION = "us-east-1"
+# Visibly fake AWS keys: the gateway signs with them, the test checks the signature with them.
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "fake-access-key-id-for-tests-only",
+            "AWS_SECRET_ACCESS_KEY": "fake-secret-access-key-for-tests-only"}
+# The model Claude Code asks for by default, as Bedrock names its US inference profile. The
+# shared Bedrock fake serves other models only; a model the AWS account cannot use is a test
+# of its own below.
+DEFAULT_MODEL = "claude-opus-4-7"
+PROFILE = f"us.anthropic.{DEFAULT_MODEL}"
+STREAM = f"/model/{PROFILE}/invoke-with-response-stream"
+
+
+def with_default_model(fake):
+    return bedrock_wire.install(fake, models=bedrock_wire.MODELS | {f"anthropic.{DEFAULT_MODEL}"})
+
+
+def bedrock_world(world: dict, bedrock) -> dict:
+    """The variables the Bedrock snippets reference: the region and keys of 02-bedrock-env.sh,
+    the endpoint pointed at the Bedrock fake."""
+    return {**world, "AWS_REGION": REGION, "BEDROCK_BASE_URL": bedrock.url, **FAKE_AWS}
+
+
+def sigv4_ok(req, access_key: str, secret: str, region: str) -> bool:
+    """Recompute the request's AWS Signature Version 4 (service bedrock) from the secret key
+    and compare it with the one it carries."""
+    m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/bedrock/aws4_request, "
+                     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})",
+                     req.header("authorization") or "")
+    if not m or m[1] != access_key or m[3] != region:
+        return False
+    payload = hashlib.sha256(req.body).hexdigest()
+    if req.header("x-amz-content-sha256") not in (None, payload):
+        return False
+    signed = m[4].split(";")
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                     for k in sorted(req.query) for v in sorted(req.query[k]))
+    canonical = "\n".join([
+        req.method, quote(req.path.split("?")[0], safe="/-_.~"), query,
+        "".join(f"{h}:{' '.join((req.header(h) or '').split())}\n" for h in signed),
+        m[4], payload])
+    amz_date = req.header("x-amz-date")
+    scope = f"{m[2]}/{region}/bedrock/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (m[2], region, "bedrock", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), m[5])
+
+
+def sent_by_claude_code(door) -> list:
+    return [r for r in door.requests if r.method == "POST" and r.path.startswith("/v1/messages")
+            and not r.path.startswith("/v1/messages/count_tokens")]
+
+
+def log_lines(gw, *words: str) -> str:
+    """The gateway's log lines naming any of `words`, times and ids shown as `…`, each
+    distinct line once (how many times Claude Code retries a refused turn varies)."""
+    lines = [re.sub(r"^\[gateway\] \S+ ", "", line) for line in gw.log().splitlines()
+             if any(w in line for w in words)]
+    lines = [re.sub(r"request_id=[0-9a-f-]+", "request_id=…",
+                    re.sub(r'"(ts|ms|request_id)":("[^"]*"|\d+)', r'"\1":"…"', line))
+             for line in lines]
+    return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def received_summary(req) -> str:
+    """What one Bedrock request carried, as the page shows it."""
+    auth = re.sub(r"/\d{8}/", "/YYYYMMDD/", req.header("authorization"))
+    auth = re.sub(r"Signature=[0-9a-f]{64}", "Signature=…", auth)
+    body = req.json
+    return "\n".join([
+        f"{req.method} {req.path}",
+        f"authorization: {auth}",
+        f"x-amz-date: {'present' if req.header('x-amz-date') else 'absent'}",
+        f"body keys: {', '.join(sorted(body))}",
+        f"body anthropic_version: {body['anthropic_version']}",
+        f"body model: {body.get('model', '(absent: the model is in the path)')}",
+    ]) + "\n"
+
+
+def test_upstream_kinds_table_matches_the_pinned_schema():
+    """The page's table of upstream kinds lists every `provider` the pinned binary's schema
+    offers, and for each the keys of an upstream item the schema requires (besides
+    `provider`), no more and no fewer."""
+    from tests.harness.proof import apps_gateway_keys as keys
+    required: dict[str, set[str]] = {}
+    for k in keys.keys(keys.pinned()):
+        if k.variant.startswith("provider: ") and k.path.count(".") == 1:
+            kind = k.variant.removeprefix("provider: ")
+            names = required.setdefault(kind, set())
+            if keys.default_text(k.z) == "required" and not k.path.endswith(".provider"):
+                names.add(k.path.removeprefix("upstreams[]."))
+    page = (ROOT / "docs" / "how-to" / "apps-gateway-upstreams.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^\n]+) \|$", page, re.M)
+    table = {kind: set(re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", cell)))
+             for kind, cell in rows if kind != "provider"}  # not the header row
+    assert table == required, (table, required)
+
+
+def test_bedrock_environment_snippet_sets_every_reference(terminal):
+    """Sourced as the page says, 02-bedrock-env.sh sets every variable the Bedrock part of
+    the gateway.yaml references, the endpoint being the region's own."""
+    result = terminal.sh(f"source {snippet(BEDROCK_ENV)}\nenv")
+    assert result.code == 0, result.output
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    referenced = set(re.findall(r"\$\{(\w+)\}", snippet(BEDROCK).read_text()))
+    tutorial = set(re.findall(r"\$\{(\w+)\}", snippet("apps-gateway/01-gateway.yaml").read_text()))
+    assert referenced - tutorial <= set(env), (referenced - tutorial) - set(env)
+    assert env["BEDROCK_BASE_URL"] == f"https://bedrock-runtime.{env['AWS_REGION']}.amazonaws.com"
+    # the failover file reads the tutorial's variables and these, nothing else
+    failover = set(re.findall(r"\$\{(\w+)\}", snippet(FAILOVER).read_text()))
+    assert failover <= tutorial | referenced, failover - tutorial - referenced
+
+
+def test_bedrock_upstream_serves_a_first_request(apps_gateway_world, developers, upstream):
+    """Bedrock as the only upstream: Claude Code, signed in to the gateway, gets its answer;
+    every request it sent reached Bedrock (and nothing reached the Anthropic API), each
+    SigV4-signed with the configured keys for the configured region, in Bedrock's own shape."""
+    with serving(with_default_model) as bedrock:
+        gw = apps_gateway.start({"gateway.yaml": BEDROCK},
+                                bedrock_world(apps_gateway_world, bedrock))
+        try:
+            alice = developers.get("alice")
+            with front_door.record(8080) as door:
+                result = alice.run(FIRST_REQUEST)
+            print(result.output, *door.lines(), sep="\n")
+            claude_replied(result, "pong")
+            sent = sent_by_claude_code(door)
+            calls = bedrock.received("POST", r"^/model/")
+            assert sent and len(calls) == len(sent), (door.lines(), [c.path for c in calls])
+            for mine, call in zip(sent, calls):
+                header = {b.strip() for b in (mine.header("anthropic-beta") or "").split(",")}
+                print(sorted(header), call.json.get("anthropic_beta"))
+                # the beta flags Claude Code sent as a header, in Bedrock's body field
+                assert set(call.json["anthropic_beta"]) == header, (header, call.json)
+                assert not call.header("anthropic-beta")
+            assert not upstream.received(), "nothing may reach the Anthropic API"
+            for call in calls:
+                assert call.path == STREAM, call.path
+                assert sigv4_ok(call, FAKE_AWS["AWS_ACCESS_KEY_ID"],
+                                FAKE_AWS["AWS_SECRET_ACCESS_KEY"], REGION), call.headers
+                assert call.json["anthropic_version"] == bedrock_wire.ANTHROPIC_VERSION
+                assert "model" not in call.json
+                # the developer's gateway session token goes no further than the gateway
+                token = sent[0].header("authorization")
+                assert token and token.split()[-1] not in str(call.headers)
+                assert token.split()[-1].encode() not in call.body
+            assert "x-api-key" not in calls[-1].headers
+            events = apps_gateway.events(gw, "inference")
+            assert len(events) == len(sent), events
+            assert events[-1]["upstream"] == "bedrock" and events[-1]["status"] == 200, events
+            assert all(e["model"] == DEFAULT_MODEL for e in events), events
+            captures.check("apps-gateway-upstreams/bedrock-first-request.console",
+                           captures.console(snippet(FIRST_REQUEST).read_text(), result.stdout))
+            captures.check("apps-gateway-upstreams/bedrock-received.txt",
+                           received_summary(calls[-1]))
+            # each refusal is Bedrock's beta-flag refusal, logged by the gateway; Claude Code
+            # sent the turn again with fewer flags until one was answered
+            refused = [e for e in events if e["status"] == 400]
+            assert len(refused) == len(events) - 1, events
+            assert gw.log().count("bedrock: 400 invalid beta flag") == len(refused), gw.log()
+            assert set(calls[-1].json["anthropic_beta"]) < set(calls[0].json["anthropic_beta"])
+            captures.check("apps-gateway-upstreams/bedrock-log.txt", log_lines(
+                gw, "upstreams 1:", "bedrock upstream 400", '"status":200'))
+        finally:
+            gw.stop()
+
+
+def test_bedrock_model_the_account_cannot_use(apps_gateway_world, developers, bedrock,
+                                              upstream):
+    """Bedrock answers that the model id is invalid (this fake does not serve Claude Code's
+    default model, as an AWS account or region without it): what the developer sees, and the
+    gateway's log line naming the fix."""
+    gw = apps_gateway.start({"gateway.yaml": BEDROCK}, bedrock_world(apps_gateway_world, bedrock))
+    try:
+        result = developers.get("alice").run(FIRST_REQUEST)
+        print(result.output)
+        assert result.code != 0
+        calls = bedrock.received("POST", r"^/model/")
+        assert calls and all(c.path == STREAM for c in calls), [c.path for c in calls]
+        captures.check("apps-gateway-upstreams/bedrock-model-invalid.console",
+                       captures.console(snippet(FIRST_REQUEST).read_text(), result.stdout))
+        hint = log_lines(gw, "AWS says model id").splitlines()[0] + "\n"
+        assert f"AWS says model id {PROFILE} (sent for {DEFAULT_MODEL}) is invalid" in hint, hint
+        captures.check("apps-gateway-upstreams/bedrock-model-invalid-log.txt", hint)
+    finally:
+        gw.stop()
+
+
+def test_failover_from_anthropic_to_bedrock(apps_gateway_world, developers, upstream):
+    """The Anthropic API answers 529 (overloaded) to everything: each request Claude Code
+    sends is tried at the Anthropic API first, then served by Bedrock, signed with the AWS
+    keys; the Anthropic API saw the Anthropic key only."""
+    with serving(with_default_model) as bedrock:
+        upstream.fail(529, {"type": "error", "error": {"type": "overloaded_error",
+                                                      "message": "Overloaded"}}, times=1000)
+        gw = apps_gateway.start({"gateway.yaml": FAILOVER},
+                                bedrock_world(apps_gateway_world, bedrock))
+        try:
+            alice = developers.get("alice")
+            with front_door.record(8080) as door:
+                result = alice.run(FIRST_REQUEST)
+            print(result.output, *door.lines(), sep="\n")
+            print(gw.log())
+            claude_replied(result, "pong")
+            sent = sent_by_claude_code(door)
+            tried = upstream_messages(upstream)
+            calls = bedrock.received("POST", r"^/model/")
+            print("anthropic:", [(r.path, r.at) for r in tried])
+            print("bedrock:", [(r.path, r.at) for r in calls])
+            assert sent and len(calls) == len(sent) == len(tried), (
+                door.lines(), [c.path for c in calls], [r.path for r in tried])
+            # one attempt at the Anthropic API, then Bedrock, for every request in turn
+            times = [t for pair in zip(tried, calls) for t in (pair[0].at, pair[1].at)]
+            assert times == sorted(times), times
+            assert all(r.header("x-api-key") == apps_gateway.UPSTREAM_KEY for r in tried)
+            assert all("AWS4-HMAC-SHA256" not in (r.header("authorization") or "")
+                       for r in tried)
+            for call in calls:
+                assert call.path == STREAM
+                assert sigv4_ok(call, FAKE_AWS["AWS_ACCESS_KEY_ID"],
+                                FAKE_AWS["AWS_SECRET_ACCESS_KEY"], REGION), call.headers
+                assert "x-api-key" not in call.headers
+            events = apps_gateway.events(gw, "inference")
+            assert events[-1]["upstream"] == "bedrock" and events[-1]["status"] == 200, events
+            assert all(e["upstream"] == "bedrock" for e in events), events
+            # the 529s leave no line of their own in the log: only the boot line names the
+            # Anthropic upstream
+            assert [line for line in gw.log().splitlines()
+                    if "anthropic(" in line or "529" in line or "verloaded" in line] == [
+                        next(line for line in gw.log().splitlines() if "upstreams 2:" in line)]
+            captures.check("apps-gateway-upstreams/failover-log.txt", log_lines(
+                gw, "upstreams 2:", '"status":200'))
+        finally:
+            gw.stop()
+
+
+
+def test_without_base_url_the_gateway_calls_the_regions_endpoint(apps_gateway_world, developers,
+                                                                 tmp_path, upstream):
+    """The Bedrock gateway.yaml without `base_url`: the gateway looks up the region's public
+    Bedrock runtime host (which does not resolve in the test's network namespace), and sends
+    nothing anywhere else; the developer gets the gateway's 502."""
+    config = yaml.safe_load(snippet(BEDROCK).read_text())
+    del config["upstreams"][0]["base_url"]
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    with serving(with_default_model) as bedrock:
+        gw = apps_gateway.start({"gateway.yaml": path},
+                                bedrock_world(apps_gateway_world, bedrock))
+        try:
+            result = developers.get("alice").run(FIRST_REQUEST)
+            print(result.output, gw.log()[-3000:], sep="\n")
+            assert result.code != 0 and "all upstreams failed" in result.output, result.output
+            assert not bedrock.received() and not upstream.received()
+            failed = [line for line in gw.log().splitlines() if "bedrock upstream 500" in line]
+            assert failed and all(re.search(
+                rf"getaddrinfo \w+ bedrock-runtime\.{REGION}\.amazonaws\.com", line)
+                for line in failed), failed
+        finally:
+            gw.stop()
+
