@@ -1,7 +1,8 @@
 """`gateway-assistant conformance` against every gateway the site runs, each started once in
 this module as its guide starts it: the quickstart's LiteLLM, the enterprise guide's nginx in
 front of it, the production guide's HAProxy balancer in front of it, the Claude apps gateway
-of the tutorial with a signed-in developer's token, and two gateways broken on purpose. Each
+of the tutorial with a signed-in developer's token, the quickstart's LiteLLM again in its
+container image, and two gateways broken on purpose. Each
 run's verdicts are kept, and the last test renders them into the gateway × criterion table of
 docs/reference/gateway-compatibility.md (docs/_captured/gateway-assistant/conformance-
 gateways.md: compared, written again with UPDATE_CAPTURES=1). A gateway that fails a
@@ -86,6 +87,7 @@ def litellm(gateways, paced):
 def record(row: str, report: dict) -> None:
     assert [c["name"] for c in report.get("criteria", [])] == list(CRITERIA), report
     REPORTS[row] = report
+    print(report["report"])  # each criterion's detail, pass or not, in the run's output
 
 
 def failed(report: dict) -> dict[str, str]:
