@@ -241,16 +241,29 @@ def test_pings_keep_a_quiet_stream_alive(litellm, upstream, terminal, tmp_path):
 
 
 def test_litellm_passes_pings_on(litellm, upstream):
-    upstream.sse_pause_s, upstream.sse_ping_s = 1.6, 0.5
+    upstream.sse_pause_s, upstream.sse_ping_s = 3.2, 0.5  # six pings in the pause
     body = json.dumps({"model": "claude-opus-5-5", "max_tokens": 50, "stream": True,
                        "messages": [{"role": "user", "content": "hi"}]}).encode()
     request = urllib.request.Request(litellm.url + "/v1/messages", body, {
         "content-type": "application/json", "anthropic-version": "2023-06-01",
         "authorization": "Bearer sk-litellm-change-me"})
+    started, arrived = time.monotonic(), []  # (seconds since the request, event name)
     with urllib.request.urlopen(request, timeout=30) as answer:
-        events = [line for line in answer.read().decode().splitlines()
-                  if line.startswith("event:")]
+        for line in answer:  # each line as the reader receives it
+            if line.startswith(b"event:"):
+                arrived.append((time.monotonic() - started, line.decode().split(":", 1)[1].strip()))
+    print(arrived)
+    events = [f"event: {name}" for _, name in arrived]
     assert events.count("event: ping") >= 3, events  # the fake's own ping + two in the pause
+    # The pings of the pause reach the reader while the provider is silent, spread over the
+    # pause as the provider sends them (one every 0.5 s; a loaded machine shifts each a
+    # little), not together with the rest at the end. LiteLLM holds back the message_start
+    # the provider sent before the pause: it comes with the rest, after them.
+    started_at = next(t for t, name in arrived if name == "message_start")
+    early = [t for t, name in arrived if t < started_at]
+    assert [name for t, name in arrived if t < started_at] == ["ping"] * len(early), arrived
+    assert len(early) >= 4 and early[-1] - early[0] >= 1.5, arrived
+    assert started_at - early[0] >= 1.5, arrived
 
 
 def test_published_read_timeout_outlasts_the_pause(litellm, upstream, terminal):
