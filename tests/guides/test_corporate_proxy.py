@@ -138,10 +138,13 @@ def plain(proxies):
 
 
 def test_request_goes_through_the_proxy(plain, api, reader):
-    result = reader.run(f"{GUIDE}/01-proxy.sh", FIRST)
+    del reader.env["ANTHROPIC_API_KEY"]  # the guide's own step sets it
+    result = reader.run(f"{GUIDE}/00-provider-key.sh", f"{GUIDE}/01-proxy.sh", FIRST)
     replied_pong(result)
-    # api.anthropic.com resolves only inside the proxy: the reply proves the path.
-    assert len(upstream_messages(api)) == 1
+    # api.anthropic.com resolves only inside the proxy: the reply proves the path, and the
+    # key the step set is what arrived there.
+    (message,) = upstream_messages(api)
+    assert message.header("x-api-key") == "sk-ant-your-anthropic-key", message.headers
     log = connects(plain)
     assert log == ["CONNECT api.anthropic.com:443 200 -"], log
     captures.check(f"{GUIDE}/through-proxy.console", console(FIRST, result.stdout))
