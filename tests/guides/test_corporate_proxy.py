@@ -160,6 +160,17 @@ def test_each_proxy_variable_is_honoured(name, plain, api, reader):
     assert connects(plain) == ["CONNECT api.anthropic.com:443 200 -"]
 
 
+def test_proxy_from_the_settings_file(plain, api, reader):
+    """The proxy set in the env block of ~/.claude/settings.json, nothing in the shell: the
+    request still goes through it."""
+    assert not [k for k in reader.env if k.lower().endswith("_proxy")], reader.env
+    reader.settings("user", f"{GUIDE}/07-settings-proxy.json")
+    result = reader.run(FIRST)
+    replied_pong(result)
+    assert len(upstream_messages(api)) == 1
+    assert connects(plain) == ["CONNECT api.anthropic.com:443 200 -"], connects(plain)
+
+
 def test_loopback_is_proxied_unless_in_no_proxy(plain, gateways, provider, reader):
     """A gateway on localhost is reached through the proxy too, until NO_PROXY says not."""
     gateways.get(("quickstart/03-start-gateway.sh",), {"config.yaml": "quickstart/02-config.yaml"},
