@@ -1,14 +1,17 @@
-"""gateway-assistant as a wheel, as a vendor's CI installs it: the sdist and the wheel that
-`nox -s build` makes (built before the tests by harness/start/wheel.py, the wheel from the
-unpacked sdist) carry complete metadata, the conformance corpus and every snippet, and no
-credential; the wheel installs offline into a clean venv on each Python the classifiers name
-that this machine has, and the installed command runs there from its own files."""
+"""gateway-assistant as a wheel, as a vendor's CI installs it: the sdist and the wheel that the
+reference page's build snippet makes (`nox -s build`, run before the tests by
+harness/start/wheel.py; the wheel from the unpacked sdist) carry complete metadata, the
+conformance corpus and every snippet, and no credential; the page's install snippet installs
+the wheel offline into a clean venv on each Python the classifiers name that this machine has,
+and the installed command runs there from its own files."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import os
+import shutil
 import subprocess
 import tarfile
 import tomllib
@@ -19,6 +22,7 @@ import pytest
 
 from gateway_assistant import __version__, corpus
 from tests.harness.project import ROOT, SNIPPETS
+from tests.harness.proof import snippets
 from tests.harness.start import wheel
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -30,6 +34,10 @@ def built() -> tuple[Path, Path]:
     found = {p.suffix: p for p in wheel.dist().glob("gateway_assistant-*")}
     assert ".whl" in found and ".gz" in found, \
         "not built: run `nox -s verify-docs` (it builds the wheel before the tests)"
+    # by the build snippet's current bytes
+    assert (wheel.folder() / ".built").read_text() == hashlib.sha256(
+        (SNIPPETS / wheel.BUILD).read_bytes()).hexdigest()
+    snippets.ran(wheel.BUILD)
     return found[".whl"], found[".gz"]
 
 
@@ -111,13 +119,18 @@ def test_built_wheel_runs_on_python(version, tmp_path):
         f"PyYAML for Python {version} not fetched: run `nox -s verify-docs`"
     venv = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    # The page's install line, in the folder the wheel was copied to; PyYAML from the
+    # wheelhouse, since the tests have no network.
+    shutil.copy2(whl, tmp_path / whl.name)
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path),
-           "PIP_CONFIG_FILE": os.devnull}
-    installed = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         "--no-index", "--find-links", str(wheel.wheelhouse()), str(whl)],
-        capture_output=True, text=True, env=env, cwd=tmp_path)
+           "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1",
+           "PIP_FIND_LINKS": str(wheel.wheelhouse()), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    installed = subprocess.run(["bash", str(SNIPPETS / wheel.INSTALL)], capture_output=True,
+                               text=True, env=env, cwd=tmp_path)
     assert installed.returncode == 0, installed.stdout + installed.stderr
+    (done,) = [ln for ln in installed.stdout.splitlines() if ln.startswith("Successfully")]
+    assert f" gateway-assistant-{__version__}" in done, installed.stdout
+    snippets.ran(wheel.INSTALL)
 
     def run(*args):
         return subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path)

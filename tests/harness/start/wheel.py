@@ -1,8 +1,10 @@
 """gateway-assistant as a wheel: before the tests (they have no network), build its sdist and
-wheel exactly as `nox -s build` does (`python -m build`: the sdist, then the wheel from the
-unpacked sdist, setuptools pinned by conf/constraints.txt), and fetch PyYAML's wheel for each
-Python the package's classifiers name that this machine has. tests/tools/test_wheel.py then
-installs the wheel from that folder, offline, into a clean venv per Python.
+wheel with the reference page's own snippet (snippets/gateway-assistant/00-build-wheel.sh, run
+in the checkout's root: `nox -s build`, which runs `python -m build`: the sdist, then the wheel
+from the unpacked sdist, setuptools pinned by conf/constraints.txt), keep them in the cache,
+and fetch PyYAML's wheel for each Python the package's classifiers name that this machine has.
+tests/tools/test_wheel.py then installs the wheel with the page's install snippet, offline,
+into a clean venv per Python.
 
 Where a Python comes from: the one running the tests, `pythonX.Y` on PATH, or pyenv's
 ~/.pyenv/versions/X.Y.*. The project cannot install the others itself: PyPI, npm and Debian's
@@ -25,6 +27,8 @@ from pathlib import Path
 from tests.harness.project import CACHE, ROOT, SNIPPETS
 
 CONSTRAINTS = ROOT / "conf" / "constraints.txt"
+BUILD = "gateway-assistant/00-build-wheel.sh"
+INSTALL = "gateway-assistant/00-install-wheel.sh"
 WHERE = "python{v} on PATH or ~/.pyenv/versions/{v}.*"
 
 
@@ -70,7 +74,8 @@ def _works(python: str, version: str) -> bool:
 def folder() -> Path:
     """The cache folder for the package sources as this process first found them: dist/ (sdist,
     wheel), wheelhouse/."""
-    h = hashlib.sha256(CONSTRAINTS.read_bytes() + (ROOT / "pyproject.toml").read_bytes())
+    h = hashlib.sha256(CONSTRAINTS.read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+                       + (ROOT / "MANIFEST.in").read_bytes() + (ROOT / "noxfile.py").read_bytes())
     for path in sorted([*(ROOT / "src").rglob("*"), *SNIPPETS.rglob("*")]):
         if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
             h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
@@ -89,14 +94,23 @@ def prepare() -> None:
     work = folder()
     if not (work / ".built").exists():
         shutil.rmtree(work, ignore_errors=True)
-        print("gateway-assistant: building the sdist and the wheel (python -m build)", flush=True)
-        built = subprocess.run([sys.executable, *build_args(work / "dist")],
-                               env={**os.environ, **build_env()}, capture_output=True, text=True)
-        if built.returncode != 0:
+        print(f"gateway-assistant: running snippets/{BUILD} (sdist and wheel)", flush=True)
+        for old in (ROOT / "dist").glob("gateway_assistant-*"):
+            old.unlink()
+        # python3 is this environment's: the snippet installs nox into it, as into a reader's.
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                    f"{os.environ['PATH']}")
+        built = subprocess.run(["bash", str(SNIPPETS / BUILD)], cwd=ROOT, env=env,
+                               capture_output=True, text=True)
+        made = sorted((ROOT / "dist").glob("gateway_assistant-*"))
+        if built.returncode != 0 or len(made) != 2:
             shutil.rmtree(work, ignore_errors=True)
-            sys.exit(f"gateway-assistant: python -m build failed:\n{built.stdout[-3000:]}"
+            sys.exit(f"gateway-assistant: snippets/{BUILD} failed:\n{built.stdout[-3000:]}"
                      f"\n{built.stderr[-3000:]}")
-        (work / ".built").write_text("")
+        (work / "dist").mkdir(parents=True)
+        for path in made:
+            shutil.copy2(path, work / "dist" / path.name)
+        (work / ".built").write_text(hashlib.sha256((SNIPPETS / BUILD).read_bytes()).hexdigest())
     for version, python in pythons().items():
         marker = work / f".pyyaml-{version}"
         if python is None:
