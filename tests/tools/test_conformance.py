@@ -320,6 +320,7 @@ HOSTILE = {
     "redirect-same": "(the same host): not followed, the key was not sent there",
     "trickle": "stopped after 3 s: the deadline for conformance (--deadline) was reached",
     "endless": "event 1 is not a Messages event: event 'content_block_delta', data {'n': 1}",
+    "endless-messages": "streaming: stopped reading after 5000 events and",
     "huge": "(messages): more than 1000000 bytes (read no further): not a Messages answer",
     "broken-sse": r"event 1 is not a Messages event: event '\x1b[31mmessage_start', data None",
     "close-mid-stream": "event 1 is not a Messages event: event 'message_start', data {}",

@@ -9,7 +9,9 @@ Modes: redirect (302 to `other`), redirect-same (302 to another path of the same
 trickle (one byte every 0.5 s, forever), huge (a 50 MB body), http09 (a bare body, no status
 line), tls (a certificate from a CA nobody trusts), handshake-trickle (the TLS handshake one
 byte every 0.5 s); and for streaming requests only (others get
-a valid message): endless (events as fast as the socket takes them, never ending), broken-sse
+a valid message): endless (events as fast as the socket takes them, never ending),
+endless-messages (the same, but each a valid Messages event: message_start, then text deltas
+forever), broken-sse
 (garbage and a terminal escape as events), close-mid-stream (two events, then the connection
 closes). Two modes serve the Messages API correctly but for one defect, for `conformance`:
 buffered (a stream's events all at once, after a pause, as a proxy that buffers answers) and
@@ -26,7 +28,8 @@ import time
 
 import trustme
 
-MODES = ("redirect", "redirect-same", "trickle", "endless", "huge", "broken-sse",
+MODES = ("redirect", "redirect-same", "trickle", "endless", "endless-messages", "huge",
+         "broken-sse",
          "close-mid-stream", "http09", "tls", "handshake-trickle", "buffered", "refuse-betas")
 
 
@@ -206,6 +209,23 @@ class HostileGateway:
         while not listener.stopped.is_set():
             n += 1
             conn.sendall(b"event: content_block_delta\ndata: {\"n\": %d}\n\n" % n)
+
+    def _endless_messages(self, conn, _line, listener, body):
+        if not self._streams(body):
+            return _other(conn, _line, listener)
+        _reply(conn, "200 OK", {"content-type": "text/event-stream", "connection": "close"})
+        start = {"type": "message_start", "message": {
+            "type": "message", "id": "m", "role": "assistant", "model": "m", "content": [],
+            "stop_reason": None, "usage": {"input_tokens": 1, "output_tokens": 1}}}
+        block = {"type": "content_block_start", "index": 0,
+                 "content_block": {"type": "text", "text": ""}}
+        delta = {"type": "content_block_delta", "index": 0,
+                 "delta": {"type": "text_delta", "text": "x"}}
+        conn.sendall(b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
+                              for e in (start, block)))
+        chunk = f"event: content_block_delta\ndata: {json.dumps(delta)}\n\n".encode() * 50
+        while not listener.stopped.is_set():
+            conn.sendall(chunk)
 
     def _huge(self, conn, _line, listener, body):
         size = 50_000_000
