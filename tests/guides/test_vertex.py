@@ -182,10 +182,22 @@ REFUSALS = {  # name: (how Vertex AI refuses, what Claude Code then shows)
 def test_vertex_refusals_through_the_gateway(name, gateway, vertex, terminal):
     refuse, shown = REFUSALS[name]
     refuse(vertex)
-    result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
+    with front_door.record(4000) as door:  # everything Claude Code sent to the gateway
+        result = terminal.run("quickstart/06-connect-shell.sh", "quickstart/07-first-request.sh")
     claude_failed_with(result, shown, within_s=60)
     calls = vertex.received("POST", r"Predict$")
+    print(name, "door:", door.lines(), "vertex:", [(c.method, c.path) for c in vertex.received()])
     assert calls and {c.path for c in calls} == {PREDICT}, "the refusal came from Vertex AI"
+    if name == "quota":
+        # Every try, counted at both ends: Claude Code sends the request and retries the 429
+        # (once, as the terminal allows: CLAUDE_CODE_MAX_RETRIES=1), and LiteLLM tries each
+        # of those three times at Vertex AI before it passes the 429 on.
+        posts = [r for r in door.requests if r.method == "POST"]
+        assert door.lines() == ["HEAD /api/hello"] + ["POST /v1/messages?beta=true"] * 2
+        assert len(calls) == 3 * len(posts) == 6, (door.lines(), len(calls))
+        # Nothing else reached Vertex AI but the service account's token request, if LiteLLM
+        # had none cached yet.
+        assert [c.path for c in vertex.received() if c.path != "/token"] == [PREDICT] * 6
     captures.check(f"vertex/fails-{name}.console", captures.console(
         snippet("quickstart/07-first-request.sh").read_text(), result.output))
 
