@@ -246,9 +246,11 @@ def test_trace_names_exactly_what_a_broken_gateway_changed(defect, capsys):
 # -- The stand-in itself --------------------------------------------------------------------
 
 def test_upstream_listens_on_loopback_and_keeps_no_key():
-    """A port alone listens on 127.0.0.1; a credential header is kept by name, its value
-    replaced, and only compared with the reader's key."""
+    """A port alone listens on 127.0.0.1, a named host on that host; a credential header is
+    kept by name, its value replaced, and only compared with the reader's key."""
     port = free_port()
+    with Upstream(f"0.0.0.0:{port}") as anywhere:
+        assert anywhere.server.server_address[0] == "0.0.0.0"
     with Upstream(str(port), KEY) as up:
         assert up.server.server_address[0] == "127.0.0.1"
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
