@@ -155,6 +155,11 @@ def everything(door) -> str:
     return "\n".join(f"{r.method} {r.path} {r.headers} {r.body!r}" for r in door.requests)
 
 
+def credentials(door) -> list[tuple[str, str | None, str | None]]:
+    """Every request at the door, of any method and path: (what, x-api-key, authorization)."""
+    return [(str(r), r.header("x-api-key"), r.header("authorization")) for r in door.requests]
+
+
 def notice(screen: str) -> str:
     """The start-up notice about credentials, as the screen shows it: its line and the lines
     under it that start with `·`."""
@@ -197,8 +202,12 @@ def test_subscription_login_beside_a_gateway_key_warns_and_the_key_wins(upstream
     text = notice(shown)
     assert text.startswith(BOTH_SET), text
     captures.check("troubleshooting/two-credentials-mistake-subscription.txt", text)
+    print("credentials:", credentials(door))
     models = [r for r in door.requests if r.method == "POST"]
     assert models and all(r.header("x-api-key") == ALICE for r in models), door.lines()
+    # Every request, whatever its method: the gateway key or no credential, never another.
+    assert {(key, auth) for _, key, auth in credentials(door)} <= {(ALICE, None), (None, None)}, \
+        credentials(door)
     assert SUBSCRIPTION not in everything(door), door.lines()
 
 
@@ -212,9 +221,13 @@ def test_subscription_login_beside_a_gateway_token_gives_no_notice(upstream, ter
             shown = ask(screen)
     print(shown)
     assert "auth may not work as expected" not in shown and "overriding" not in shown, shown
+    print("credentials:", credentials(door))
     models = [r for r in door.requests if r.method == "POST"]
     assert models and all(r.header("authorization") == f"Bearer {ALICE}" for r in models), \
         door.lines()
+    # Every request, whatever its method: the gateway token or no credential, never another.
+    assert {(key, auth) for _, key, auth in credentials(door)} <= {
+        (None, f"Bearer {ALICE}"), (None, None)}, credentials(door)
     assert SUBSCRIPTION not in everything(door), door.lines()
 
 
@@ -235,6 +248,9 @@ def test_gateway_token_beside_your_own_key_warns(upstream, terminal):
     models = [r for r in door.requests if r.method == "POST"]
     assert models and all(r.header("authorization") == f"Bearer {ALICE}"
                           and r.header("x-api-key") == OWN_KEY for r in models), door.lines()
+    # Every request, whatever its method: both credentials together, or none.
+    assert {(key, auth) for _, key, auth in credentials(door)} <= {
+        (OWN_KEY, f"Bearer {ALICE}"), (None, None)}, credentials(door)
     captures.check("troubleshooting/two-credentials-mistake-own-key.txt", text)
     with front_door.record(upstream.port) as door:
         with session_at(terminal, upstream.url, GATEWAY_TOKEN, UNSET_OWN_KEY) as screen:
@@ -251,9 +267,13 @@ def test_an_empty_api_key_lets_the_subscription_token_reach_the_gateway(upstream
     with front_door.record(upstream.port) as door:
         claude_replied(terminal.run(FIRST_REQUEST), "pong")
     print("front door:", door.lines())
+    print("credentials:", credentials(door))
     models = [r for r in door.requests if r.method == "POST"]
     assert models and all(r.header("authorization") == f"Bearer {SUBSCRIPTION}"
                           for r in models), door.lines()
+    # Every request, whatever its method: the login's token or no credential (no empty key).
+    assert {(key, auth) for _, key, auth in credentials(door)} <= {
+        (None, f"Bearer {SUBSCRIPTION}"), (None, None)}, credentials(door)
 
 
 # -- A strict proxy and role: "system" in messages ---------------------------------------------
