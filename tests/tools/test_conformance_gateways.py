@@ -171,10 +171,11 @@ def haproxy(litellm, tmp_path):
                              env={"PATH": "/usr/sbin:/usr/bin"}).stdout
     assert version.startswith("HAProxy version 2.6."), version  # what the page names
     shutil.copyfile(snippet(HAPROXY_CFG), tmp_path / "haproxy.cfg")
-    proc = subprocess.Popen(
-        ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$0" -f haproxy.cfg',
-         "/usr/sbin/haproxy"], cwd=tmp_path, stdout=(tmp_path / "haproxy.log").open("wb"),
-        stderr=subprocess.STDOUT, start_new_session=True)
+    with (tmp_path / "haproxy.log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$0" -f haproxy.cfg',
+             "/usr/sbin/haproxy"], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
     stop, listeners, proc.relayed = threading.Event(), [], []
     try:
         deadline = time.monotonic() + 10
