@@ -137,14 +137,25 @@ def body(request: str, sent, arrived) -> list[Difference]:
     return out
 
 
-def stream(request: str, upstream_events: list, upstream_times: list, got_events: list,
-           got_times: list) -> list[Difference]:
+def stream(request: str, upstream, got_events: list, got_times: list,
+           got_data: list) -> list[Difference]:
+    """The events the upstream sent (`upstream`: events, event_times, event_data) against
+    those the kit read: their types, each event's data, and their timing."""
+    upstream_events, upstream_times = upstream.events, upstream.event_times
     out, sent = [], [e for e in upstream_events if e != "ping"]
     got = [e for e in got_events if e != "ping"]
+    fix = "pass the provider's server-sent events through unchanged"
     if sent != got:
         out.append(Difference(request, "stream", "events", "changed", " ".join(sent),
-                              " ".join(got), FIELDS["stream"],
-                              "pass the provider's server-sent events through unchanged"))
+                              " ".join(got), FIELDS["stream"], fix))
+    else:
+        pairs = zip([d for d in upstream.event_data if d.get("type") != "ping"],
+                    [d for e, d in zip(got_events, got_data) if e != "ping"])
+        for a, b in pairs:
+            for path, change, x, y in _paths(a, b, a["type"]):
+                info = path.rsplit(".", 1)[-1] in ("id", "model")  # a gateway's own ids
+                out.append(Difference(request, "stream", path, change, x, y,
+                                      "" if info else FIELDS["stream"], "" if info else fix))
     if "ping" in upstream_events and "ping" not in got_events:
         out.append(Difference(request, "stream", "ping", "dropped"))
     if len(upstream_times) > 1 and len(got_times) > 1:

@@ -125,12 +125,13 @@ def _judge_stream(c: Check, answer, clock) -> list:
         answer.stream.close()
         return c.fail(f"content-type is {printable(kind)!r}, not text/event-stream")
     names, times = [], []
-    answer.events, answer.times = [], []  # every event as it arrived, for the trace
+    answer.events, answer.times, answer.data = [], [], []  # as they arrived, for the trace
     for name, data, at in _frames(answer.stream, clock, answer.sent):
         if name == "":
             return c.fail(printable(data, 160))
         answer.events.append(name)
         answer.times.append(at)
+        answer.data.append(data)
         if name not in EVENT_TYPES or not isinstance(data, dict) or data.get("type") != name:
             return c.fail(f"event {len(names) + 1} is not a Messages event: event "
                           f"{printable(repr(name))}, data {printable(data, 60)}")
@@ -204,8 +205,8 @@ def _trace(run: _Run):
         found += changes.headers(name, headers, first.headers, first.carried_key)
         found += changes.body(name, body, first.body)
         if first.events:
-            found += changes.stream(name, first.events, first.event_times,
-                                    getattr(answer, "events", []), getattr(answer, "times", []))
+            found += changes.stream(name, first, *(getattr(answer, k, []) for k in
+                                                   ("events", "times", "data")))
     differences = changes.merged(found)
     breaking = [d for d in differences if d.feature]
     where = f"the upstream at {up.url}"
@@ -217,7 +218,7 @@ def _trace(run: _Run):
                "Code (below)")
     else:
         c.detail = (f"{compared} requests reached {where}; anthropic-version, every beta, "
-                    "every body field but model and the stream's event types arrived as sent")
+                    "every body field but model and the stream's events arrived as sent")
     return c, differences, compared, up.url
 
 

@@ -44,6 +44,7 @@ class Arrival:
     def __init__(self, method, path, headers, body, carried_key):
         self.method, self.path, self.headers, self.body = method, path, headers, body
         self.carried_key, self.events, self.event_times = carried_key, [], []
+        self.event_data: list = []  # each event's data as sent
 
 
 def _message(model: str) -> dict:
@@ -191,6 +192,7 @@ class Upstream:
             except OSError:
                 return
             arrival.events.append(event["type"])
+            arrival.event_data.append(event)
             arrival.event_times.append(time.monotonic())
         h.wfile.write(b"0\r\n\r\n")
 

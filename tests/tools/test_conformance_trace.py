@@ -128,12 +128,13 @@ class Forwarding:
     comes, changing nothing but its one defect: `strip` removes a header, `beta` one beta
     from anthropic-beta, `field` a top-level body field, `mark` a key of each system block
     (cache_control), `ping` the ping events of a stream, `buffer` the answer held back until
-    it is complete."""
+    it is complete, `usage` the output tokens of a stream's message_delta set to 0."""
 
     HOP = {"host", "content-length", "connection", "transfer-encoding"}
 
     def __init__(self, upstream_port: int, strip: str = "", beta: str = "", field: str = "",
-                 mark: str = "", ping: bool = True, buffer: bool = False):
+                 mark: str = "", ping: bool = True, buffer: bool = False,
+                 usage: bool = False):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -143,7 +144,8 @@ class Forwarding:
                 pass
 
             def _any(self):
-                outer.forward(self, upstream_port, strip, beta, field, mark, ping, buffer)
+                outer.forward(self, upstream_port, strip, beta, field, mark, ping, buffer,
+                              usage)
 
             do_GET = do_POST = do_HEAD = _any
 
@@ -153,7 +155,7 @@ class Forwarding:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @staticmethod
-    def forward(h, port, strip, beta, field, mark, ping, buffer):
+    def forward(h, port, strip, beta, field, mark, ping, buffer, usage):
         raw = h.rfile.read(int(h.headers.get("content-length") or 0))
         if raw and (field or mark):
             body = json.loads(raw)
@@ -176,6 +178,8 @@ class Forwarding:
         while h.command != "HEAD":  # as it comes: a stream stays a stream
             got = answer.read() if buffer else answer.read1(65536)
             chunk = got if ping else got.replace(b'event: ping\ndata: {"type": "ping"}\n\n', b"")
+            if usage and b"message_delta" in chunk:
+                chunk = chunk.replace(b'"output_tokens": 7', b'"output_tokens": 0')
             if chunk or not got:  # an empty chunk ends the answer
                 h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 h.wfile.flush()
@@ -294,6 +298,18 @@ def test_trace_sees_a_stream_changed_on_the_way_back(capsys, monkeypatch):
         "(value not shown): the key sent to the gateway",
         "  DROPPED    stream ping: did not arrive (streaming, tool result)",
         "0 error(s), 0 warning(s)"], out
+
+
+def test_trace_sees_an_event_rewritten(capsys):
+    """One value in one event's data changed: named by its path, in both streams."""
+    port = free_port()
+    with Forwarding(port, usage=True) as gw:
+        code, report = run_kit(gw.url, KEY, capsys, "--upstream", str(port))
+    assert differences(report) == [
+        FORWARDED, ("stream", "message_delta.usage.output_tokens", "changed", "7", "0",
+                    ["streaming", "tool result"], True, True)], report["trace"]
+    failed = {c["name"] for c in report["criteria"] if c["status"] != "pass"}
+    assert code == 1 and failed == {"upstream trace"}
 
 
 def test_trace_sees_a_buffered_stream(capsys):
