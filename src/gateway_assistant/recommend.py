@@ -1,7 +1,7 @@
-"""`gateway-assistant recommend`: seven questions about a team (the site's assessment
-criteria), one answer: the deployment pattern, the gateway, what to read, and a starter
-bundle made only of the site's own snippets, copied byte for byte from `snippets/` (the
-tests run every one of them).
+"""`gateway-assistant recommend`: nine questions about a team (the site's assessment
+criteria; the last two have defaults), one answer: the deployment pattern, the gateway,
+what to read, and a starter bundle made only of the site's own snippets, copied byte for
+byte from `snippets/` (the tests run every one of them).
 
 The decision is data (GATEWAY_RULES, PATTERNS, BUNDLES below); the decision guide on the
 site (docs/explanation/choosing-a-setup.md) shows the table `decision_table()` makes of it."""
@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import assessment
 from .findings import printable
 
 
@@ -27,6 +28,7 @@ class Question:
     key: str  # answers-file key; the flag is --key with dashes
     text: str
     choices: dict  # value -> what it means
+    default: str | None = None  # taken when not answered (the assessment's two extras)
 
     @property
     def flag(self) -> str:
@@ -71,6 +73,8 @@ QUESTIONS = (
         "self": "your own team runs and fixes it",
         "vendor": "the gateway's maker",
     }),
+    Question("compliance", "Which compliance regime applies?", assessment.COMPLIANCE, "none"),
+    Question("stage", "What is this setup for?", assessment.STAGE, "production"),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
 
@@ -432,8 +436,8 @@ def decide(answers: dict) -> Answer:
     read = [*bundle.read, "explanation/choosing-a-setup.md"]
     if gateway != "none":
         read.append("explanation/choosing-a-gateway.md")
-    return Answer(a, pattern, gateway, rule, configuration, verification,
-                  read, [*bundle.notes, *_context(gateway, pattern, a)])
+    return Answer(a, pattern, gateway, rule, configuration, verification, read,
+                  [*bundle.notes, *_context(gateway, pattern, a), *assessment.notes(gateway, a)])
 
 
 # --- answers: flags, a file, or asked --------------------------------------------------------
@@ -443,8 +447,8 @@ def _choices(q: Question) -> str:
 
 
 def check_answers(answers: dict, partial: bool = False) -> dict:
-    """The seven answers, checked; BadAnswer says what is wrong and how to fix it.
-    `partial`: check only the answers given (before asking for the others)."""
+    """The answers, checked, defaults filled in; BadAnswer says what is wrong and how to
+    fix it. `partial`: check only the answers given (before asking for the others)."""
     unknown = sorted(k for k in answers if k not in BY_KEY)
     if unknown:
         raise BadAnswer(f"unknown question {unknown[0]!r}; the questions are: "
@@ -453,6 +457,8 @@ def check_answers(answers: dict, partial: bool = False) -> dict:
     for q in QUESTIONS:
         value = answers.get(q.key)
         value = value.strip().lower() if isinstance(value, str) else value
+        if value in (None, "") and q.default and not partial:
+            value = q.default
         if value in (None, ""):
             missing.append(q.flag)
         elif value not in q.choices:
@@ -466,7 +472,7 @@ def check_answers(answers: dict, partial: bool = False) -> dict:
     return checked
 
 
-ANSWERS_MAX_BYTES = 64 * 1024  # seven answers fit in a few hundred bytes
+ANSWERS_MAX_BYTES = 64 * 1024  # nine answers fit in a few hundred bytes
 
 
 def read_answers_file(path: str) -> dict:
@@ -529,12 +535,16 @@ def ask(answers: dict, read=_read_line, write=None, tries: int = 3) -> dict:
         for i, (value, meaning) in enumerate(q.choices.items(), 1):
             write(f"  {i}. {value}: {meaning}")
         for _ in range(tries):
+            hint = f", Enter for {q.default}" if q.default else ""
             try:
-                reply = read(f"{q.key} [1-{len(options)}]: ").strip().lower()
+                reply = read(f"{q.key} [1-{len(options)}{hint}]: ").strip().lower()
             except EOFError:
                 write("")  # end the prompt's line
                 raise BadAnswer(f"no answer for {q.flag} (input ended); give it as a flag: "
                                 f"{q.flag} {options[0]}") from None
+            if not reply and q.default:
+                answers[q.key] = q.default
+                break
             if reply.isdigit() and 1 <= int(reply) <= len(options):
                 answers[q.key] = options[int(reply) - 1]
                 break
@@ -727,7 +737,7 @@ def run(args) -> Answer:
         if value is not None:
             answers[q.key] = value
     check_answers(answers, partial=True)  # a wrong answer is reported before any question
-    missing = any(answers.get(q.key) in (None, "") for q in QUESTIONS)
+    missing = any(answers.get(q.key) in (None, "") for q in QUESTIONS if not q.default)
     if missing and (args.interactive or sys.stdin.isatty()):
         answers = ask(answers)
     return decide(answers)

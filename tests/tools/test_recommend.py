@@ -1,5 +1,5 @@
 """`gateway-assistant recommend` (src/gateway_assistant/recommend.py): every combination of
-the seven answers gets an answer made only of the site's snippets, byte for byte; the
+the seven deciding answers gets an answer made only of the site's snippets, byte for byte; the
 classes of answers that decide the outcome each get the expected pattern and gateway; bad
 answers get one line that says the fix, never a traceback. Pure Python, no gateway."""
 
@@ -17,15 +17,18 @@ from gateway_assistant.recommend import QUESTIONS, BadAnswer, decide
 from tests.harness.project import ROOT, SNIPPETS
 from tests.harness.proof import captures, snippets
 
-ALL = [dict(zip([q.key for q in QUESTIONS], values))
-       for values in itertools.product(*[list(q.choices) for q in QUESTIONS])]
+# Every combination of the seven answers that choose the bundle; the two with defaults
+# (compliance, stage) add notes only, checked below.
+DECIDING = [q for q in QUESTIONS if not q.default]
+ALL = [dict(zip([q.key for q in DECIDING], values))
+       for values in itertools.product(*[list(q.choices) for q in DECIDING])]
 # A team that needs nothing central: the base every class below changes one or two answers of.
 BASE = dict(team_size="team", security="standard", providers="anthropic", cost_tracking="none",
             environment="open", infrastructure="none", support="self")
 
 
 def flags(answers: dict) -> list[str]:
-    return [a for q in QUESTIONS for a in (q.flag, answers[q.key])]
+    return [a for q in QUESTIONS if q.key in answers for a in (q.flag, answers[q.key])]
 
 
 def test_every_combination_gets_an_answer_of_snippets_byte_for_byte():
@@ -148,14 +151,16 @@ def test_answers_file_and_bundle_written_byte_for_byte(tmp_path, capsys):
 
 def test_interactive_asks_what_is_missing(monkeypatch, capsys):
     # numbers, names, and a wrong answer that is asked again
-    replies = io.StringIO("2\nsso\nfour\n1\n3\n1\n2\n1\n")
+    replies = io.StringIO("2\nsso\nfour\n1\n3\n1\n2\n3\n\n")
     monkeypatch.setattr("sys.stdin", replies)
     assert cli.main(["recommend", "--interactive", "--json", "--support", "self"]) == 0
     captured = capsys.readouterr()
     answer = json.loads(captured.out)
     assert answer["answers"] == dict(team_size="team", security="sso", providers="anthropic",
                                      cost_tracking="per-developer", environment="open",
-                                     infrastructure="litellm", support="self")
+                                     infrastructure="litellm", support="self",
+                                     compliance="hipaa", stage="production")  # Enter: default
+    assert "stage [1-4, Enter for production]: " in captured.err
     assert "'four' is not an answer; type a number 1-4" in captured.err
     assert answer["quick_answer"]["gateway"] == "apps-gateway"
     assert "How many developers" in captured.err  # questions go to stderr, the answer to stdout
@@ -209,3 +214,35 @@ def test_decision_guide_shows_the_tools_rules():
     for i, (when, _, _gateway) in enumerate(recommend.GATEWAY_RULES, 1):
         assert re.search(rf"^\| {i} \| {re.escape(when)} \| ", table, re.M)
     captures.check("gateway-assistant/recommend-decision.md", table)
+
+
+ASSESSMENT = {  # (compliance, stage, gateway) -> a phrase each note it adds must hold
+    ("soc2", "production", "litellm"): ["SOC 2:", "Production: two or more instances"],
+    ("hipaa", "trial", "litellm"): ["HIPAA:", "A trial:"],
+    ("none", "staging", "apps-gateway"): ["Staging:"],
+    ("none", "multi-region", "apps-gateway"): ["Production: deploy and operate",
+                                               "Several regions:"],
+    ("none", "production", "none"): [],
+}
+
+
+@pytest.mark.parametrize("key", ASSESSMENT, ids="-".join)
+def test_compliance_and_stage_add_their_notes(key):
+    """The two assessment questions with defaults change the notes an answer carries, never
+    its gateway or bundle, and each note names pages that exist."""
+    from gateway_assistant import assessment
+    compliance, stage, gateway = key
+    base = next(a for a in ALL if decide(a).gateway == gateway)
+    plain, assessed = decide(base), decide({**base, "compliance": compliance, "stage": stage})
+    assert (assessed.gateway, assessed.configuration) == (plain.gateway, plain.configuration)
+    added = assessment.notes(gateway, assessed.answers)
+    assert added == assessed.notes[len(assessed.notes) - len(added):]
+    assert len(added) == len(ASSESSMENT[key]) and all(
+        note.startswith(phrase) for note, phrase in zip(added, ASSESSMENT[key])), added
+    for page in re.findall(r"\b((?:how-to|tutorials|faq)/[\w-]+\.md)", " ".join(added)):
+        assert (ROOT / "docs" / page).is_file(), page
+
+
+def test_defaults_of_the_assessment_questions():
+    answer = decide(BASE)
+    assert (answer.answers["compliance"], answer.answers["stage"]) == ("none", "production")
