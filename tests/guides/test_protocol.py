@@ -165,6 +165,18 @@ def test_headers_of_a_messages_request(gateway, terminal):
                                                 "test_headers_of_a_messages_request"))
 
 
+def test_no_request_carries_anthropic_client_version(gateway, terminal):
+    """Every request of a `claude -p` run, every method and path: none carries an
+    anthropic-client-version header; each Messages request carries anthropic-version."""
+    gateway.reset()
+    claude_replied(terminal.run(CONNECT, ASK), "pong")
+    every = gateway.received()
+    assert len(every) >= 2, [str(r) for r in every]
+    assert not [str(r) for r in every if r.header("anthropic-client-version") is not None]
+    messages = gateway.received("POST", r"^/v1/messages$")
+    assert messages and all(r.header("anthropic-version") == "2023-06-01" for r in messages)
+
+
 def _describe(key: str, value) -> str:
     if key == "messages":
         return f"{len(value)} message(s)"
