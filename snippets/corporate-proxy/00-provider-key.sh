@@ -1,2 +1,2 @@
-# Your own credential for the provider: the proxy carries the request, it does not sign it.
+# Without a gateway, Claude Code signs its requests with your own credential.
 export ANTHROPIC_API_KEY="sk-ant-your-anthropic-key"  # your Anthropic API key

@@ -157,14 +157,19 @@ QUICKSTART_GATEWAY = (
     Part("quickstart/03-start-gateway.sh", "start the gateway (gateway machine)"),
 )
 FIRST_REQUEST = Part("quickstart/07-first-request.sh", "the first request")
+# Without a gateway, the developer's own key (Anthropic API only: on Bedrock or Vertex AI
+# Claude Code uses the cloud's own sign-in).
+PROVIDER_KEY = Part("corporate-proxy/00-provider-key.sh",
+                    "your own Anthropic API key (or sign in with /login instead)")
 
 BUNDLES = {  # (gateway, provider or "*", environment kind) -> Bundle
     ("none", "*", "open"): Bundle(
         (), (FIRST_REQUEST,),
         ("explanation/deployment-patterns.md",),
-        ("Nothing to configure on this site's terms: Claude Code signs in to Anthropic "
-         "itself (https://code.claude.com/docs/en/authentication). This site tests no direct path "
-         "without a proxy; the request above is the one every guide starts with.",)),
+        ("Claude Code signs in to Anthropic itself, with an API key or a Claude login "
+         "(https://code.claude.com/docs/en/authentication). This site runs the key step and "
+         "the first request through a corporate proxy (how-to/corporate-proxy.md), not on "
+         "a direct path.",)),
     ("none", "*", "proxy"): Bundle(
         (Part("corporate-proxy/01-proxy.sh", "send Claude Code through the proxy"),),
         (Part("corporate-proxy/02-check-through-proxy.sh", "see each call and its status"),),
@@ -433,6 +438,8 @@ def decide(answers: dict) -> Answer:
         configuration[0] = POLICY  # policy by group, and the admin key spend limits need
     if gateway == "apps-gateway" and a["cost_tracking"] == "per-developer":
         configuration.append(SPEND_LIMIT)
+    if gateway == "none" and a["providers"] == "anthropic":
+        configuration.insert(0, PROVIDER_KEY)
     read = [*bundle.read, "explanation/choosing-a-setup.md"]
     if gateway != "none":
         read.append("explanation/choosing-a-gateway.md")
@@ -581,7 +588,7 @@ def snippet_text(rel: str) -> str:
 
 def all_parts() -> list:
     parts = [p for b in BUNDLES.values() for p in (*b.configuration, *b.verification)]
-    return [*parts, SPEND_LIMIT, POLICY]
+    return [*parts, SPEND_LIMIT, POLICY, PROVIDER_KEY]
 
 
 # --- output --------------------------------------------------------------------------------
@@ -724,7 +731,9 @@ def decision_table() -> str:
     first = BUNDLES[("apps-gateway", "*", "*")].configuration[0].snippet
     lines += ["", f"With IdP sign-in or cost per developer, Claude apps gateway's bundle starts "
               f"from `{POLICY.snippet}` instead of `{first}`; with cost per developer it also "
-              f"sets a spend limit with `{SPEND_LIMIT.snippet}`."]
+              f"sets a spend limit with `{SPEND_LIMIT.snippet}`. Without a gateway, on the "
+              f"Anthropic API, the bundle starts with the developer's own key, "
+              f"`{PROVIDER_KEY.snippet}`."]
     return "\n".join(lines) + "\n"
 
 

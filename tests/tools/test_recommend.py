@@ -61,11 +61,11 @@ def test_every_bundled_snippet_ran():
 
 
 CLASSES = {  # name: (answers that differ from BASE, pattern, gateway, first configuration)
-    "nothing-central": ({}, "direct", "none", None),
+    "nothing-central": ({}, "direct", "none", "corporate-proxy/00-provider-key.sh"),
     "solo-behind-proxy": (dict(team_size="solo", environment="proxy"), "corporate-proxy",
-                          "none", "corporate-proxy/01-proxy.sh"),
+                          "none", "corporate-proxy/00-provider-key.sh"),
     "inspecting-proxy-only": (dict(environment="inspecting-proxy"), "corporate-proxy", "none",
-                              "corporate-proxy/01-proxy.sh"),
+                              "corporate-proxy/00-provider-key.sh"),
     "central-keys": (dict(security="central-keys"), "gateway", "litellm",
                      "quickstart/02-config.yaml"),
     "organisation": (dict(team_size="organisation"), "gateway", "litellm",
