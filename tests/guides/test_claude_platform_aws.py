@@ -30,6 +30,7 @@ WORKSPACE = "wrkspc_your-workspace-id"  # the start script's value
 ACCESS_KEY_ID = "fake-access-key-id-for-tests-only"
 SECRET_KEY = "fake-secret-access-key-for-tests-only"
 PLATFORM_MESSAGES = "/v1/messages"
+SIGNING_SERVICE = "aws-external-anthropic"  # the AWS service name in the signature's scope
 NO_WORKSPACE = ("API Error: No workspace ID found. Set `workspaceId` in the constructor or the "
                 "`ANTHROPIC_AWS_WORKSPACE_ID` environment variable.")
 NO_KEY = "API Error: 401 Authentication Error, No api key passed in."
@@ -83,7 +84,7 @@ def test_claude_platform_mode_through_the_gateway(gateway, platform, terminal):
     assert calls and {(c.method, c.path) for c in calls} == {("POST", PLATFORM_MESSAGES)}
     for c in calls:
         signature = aws_anthropic_wire.sigv4(c, SECRET_KEY)
-        assert signature and signature["service"] == aws_anthropic_wire.CLAUDE_PLATFORM_SERVICE \
+        assert signature and signature["service"] == SIGNING_SERVICE \
             and signature["region"] == "us-east-1" \
             and signature["access_key_id"] == ACCESS_KEY_ID, c.headers
         assert c.header("anthropic-workspace-id") == WORKSPACE

@@ -27,6 +27,7 @@ GATEWAY_KEY = "sk-litellm-change-me"
 ACCESS_KEY_ID = "fake-access-key-id-for-tests-only"
 SECRET_KEY = "fake-secret-access-key-for-tests-only"
 MANTLE_MESSAGES = "/anthropic/v1/messages"
+SIGNING_SERVICE = "bedrock"  # the AWS service name in the signature's scope
 MODEL = "anthropic.claude-opus-5-5"  # what Mantle mode asks for when no model is set
 PROBE_MAX_TOKENS = 1
 NO_KEY = "API Error: 401 Authentication Error, No api key passed in."
@@ -80,7 +81,7 @@ def test_mantle_mode_through_the_gateway(gateway, mantle, terminal):
     assert [(c.method, c.path) for c in calls] == [("POST", MANTLE_MESSAGES)] * 2
     for c in calls:
         signature = aws_anthropic_wire.sigv4(c, SECRET_KEY)
-        assert signature and signature["service"] == aws_anthropic_wire.MANTLE_SERVICE \
+        assert signature and signature["service"] == SIGNING_SERVICE \
             and signature["region"] == "us-east-1" \
             and signature["access_key_id"] == ACCESS_KEY_ID, c.headers
         assert c.json["model"] == MODEL
