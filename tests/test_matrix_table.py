@@ -55,6 +55,11 @@ def test_oldest_supported_releases_are_the_oldest_that_pass_every_check():
     oldest_claude = min((p["claude-code"] for p in whole), key=Version)
     oldest_litellm = min((p["litellm"] for p in whole), key=Version)
     assert (oldest_claude, oldest_litellm) == ("2.1.330", "1.106.2"), whole
+    # The releases just below them are the next ones the matrix measured: nothing between.
+    for component, oldest, below in (("claude-code", "2.1.330", "2.1.236"),
+                                     ("litellm", "1.106.2", "1.90.7")):
+        measured = sorted({p[component] for p in pairs}, key=Version)
+        assert measured[measured.index(oldest) - 1] == below, measured
     # Just below the LiteLLM minimum, with the same Claude Code: the headers check fails.
     (below,) = [p for p in pairs if p["claude-code"] == "2.1.330" and p["litellm"] == "1.90.7"]
     assert failing(below) == ["headers reach the provider"], failing(below)

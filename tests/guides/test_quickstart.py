@@ -92,6 +92,36 @@ def test_installed_components_are_the_pinned_ones():
     assert claude.split()[0] == CLAUDE_CODE_VERSION
 
 
+def test_quickstart_needs_no_container(gateway, upstream, terminal):
+    """The FAQ's "Do I need Docker?": the install lines are pip in a venv and npm, and the
+    gateway that answers is the `litellm` command running as an ordinary process (in the
+    start snippet's process group), not a container."""
+    from pathlib import Path
+
+    from tests.harness.start.gateway import Gateway
+    install = snippet("quickstart/01-install-litellm.sh").read_text().splitlines()
+    assert install[0].startswith("python3 -m venv ") and install[-1].startswith("pip install ")
+    claude = snippet("quickstart/05-install-claude-code.sh").read_text()
+    assert claude.startswith("npm install -g "), claude
+    start = snippet("quickstart/03-start-gateway.sh").read_text().splitlines()
+    assert start[-1].startswith("litellm --config config.yaml"), start
+    claude_replied(terminal.run("quickstart/06-connect-shell.sh",
+                                "quickstart/07-first-request.sh"), "pong")
+    if type(gateway) is not Gateway:
+        return  # the rerun with the gateway in a container (GATEWAY_BACKEND=container)
+    group = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == gateway.proc.pid:  # the process group of the start snippet
+                group.append((stat.parent / "cmdline").read_bytes().split(b"\0"))
+        except (OSError, IndexError, ValueError):
+            continue
+    assert any(any(a.endswith(b"/bin/litellm") for a in argv) and b"--config" in argv
+               for argv in group), group
+    assert not [a for argv in group for a in argv if a.endswith((b"docker", b"containerd"))]
+
+
 # -- Steps 2 to 4: the config and the running gateway ------------------------------------
 
 def test_master_key_outside_general_settings_stops_the_gateway(gateways, provider, tmp_path):

@@ -233,6 +233,8 @@ def test_conformance_against_broken_gateways(capsys):
             code, report = run_kit(g.url, KEY, capsys)
         record(mode, report)
         assert code == 1 and list(failed(report)) == [criterion], (mode, report["criteria"])
+        (verdict,) = [c for c in report["criteria"] if c["name"] == criterion]
+        assert verdict["fix"] == CRITERIA[criterion], verdict  # the fix is in its report
 
 
 # -- The CI step a gateway's team copies --------------------------------------------------------

@@ -104,6 +104,8 @@ def test_trace_of_what_litellm_changes(staging, capsys):
     for r in arrived[:3]:
         names = set(r.headers) - PER_CONNECTION
         assert names == LITELLM_ARRIVES, sorted(names)
+        # The provider key of the quickstart's start snippet, not the key the kit presented.
+        assert r.headers["x-api-key"] == "sk-ant-your-anthropic-key", r.headers["x-api-key"]
         assert {n: r.headers[n] for n in names - {"x-api-key"}} == {
             "accept": "*/*", "anthropic-version": SENT["headers"]["anthropic-version"],
             "content-type": "application/json", "user-agent": f"litellm/{LITELLM_VERSION}",

@@ -243,6 +243,19 @@ def test_compliance_and_stage_add_their_notes(key):
         assert (ROOT / "docs" / page).is_file(), page
 
 
+def test_compliance_and_stage_never_change_the_bundle():
+    """Every combination of the seven deciding answers, under every compliance and stage: the
+    pattern, gateway, configuration and verification steps are those of the defaults."""
+    from gateway_assistant import assessment
+    for base in ALL:
+        plain = decide(base)
+        for compliance, stage in itertools.product(assessment.COMPLIANCE, assessment.STAGE):
+            x = decide({**base, "compliance": compliance, "stage": stage})
+            assert (x.pattern, x.gateway, x.configuration, x.verification) == (
+                plain.pattern, plain.gateway, plain.configuration, plain.verification), (
+                base, compliance, stage)
+
+
 def test_defaults_of_the_assessment_questions():
     answer = decide(BASE)
     assert (answer.answers["compliance"], answer.answers["stage"]) == ("none", "production")
