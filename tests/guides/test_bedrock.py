@@ -52,9 +52,9 @@ def test_bedrock_mode_through_the_gateway(skip_auth, gateway, bedrock, terminal)
     assert call.json["anthropic_version"] == bedrock_wire.ANTHROPIC_VERSION
     assert "model" not in call.json, "Bedrock names the model in the path, not the body"
     # Signed by the gateway with its own AWS credentials, for the region in its config.
-    assert call.header("authorization").startswith(
-        "AWS4-HMAC-SHA256 Credential=fake-access-key-id-for-tests-only/") and "/us-east-1/bedrock/" in \
-        call.header("authorization")
+    signature = call.header("authorization")
+    assert signature.startswith("AWS4-HMAC-SHA256 Credential=fake-access-key-id-for-tests-only/")
+    assert "/us-east-1/bedrock/" in signature
     assert "sk-litellm-change-me" not in str(call.headers)
     assert b"sk-litellm-change-me" not in call.body
     # Claude Code asks for inference profiles first; LiteLLM refuses, Claude Code carries on.
