@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
+import subprocess
 from urllib.parse import quote
 
 import yaml
@@ -21,7 +23,7 @@ from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_replied, upstream_messages
 from tests.harness.start import apps_gateway
-from tests.harness.wire import bedrock_wire, front_door
+from tests.harness.wire import bedrock_wire, front_door, vertex_wire
 from tests.harness.wire.provider_fake import serving
 
 BEDROCK = "apps-gateway-upstreams/01-gateway-bedrock.yaml"
@@ -291,3 +293,113 @@ def test_without_base_url_the_gateway_calls_the_regions_endpoint(apps_gateway_wo
         finally:
             gw.stop()
 
+
+
+# -- Google Cloud's Agent Platform (Vertex AI) -------------------------------------------------
+
+VERTEX = "apps-gateway-upstreams/04-gateway-vertex.yaml"
+VERTEX_ENV = "apps-gateway-upstreams/05-vertex-env.sh"
+VERTEX_REGION, PROJECT = "us-east5", "my-gcp-project"
+VERTEX_PATH = (f"/v1/projects/{PROJECT}/locations/{VERTEX_REGION}/publishers/anthropic/models/"
+               f"{DEFAULT_MODEL}:streamRawPredict")
+
+
+def vertex_with_default_model(fake):
+    return vertex_wire.install(fake, models=vertex_wire.MODELS | {DEFAULT_MODEL})
+
+
+def vertex_world(world: dict, vertex, **extra) -> dict:
+    """The variables 05-vertex-env.sh sets, the endpoint being the Vertex fake's /v1."""
+    return {**world, "VERTEX_REGION": VERTEX_REGION, "VERTEX_PROJECT_ID": PROJECT,
+            "VERTEX_BASE_URL": vertex.url + "/v1", "VERTEX_ACCESS_TOKEN": vertex_wire.ACCESS_TOKEN,
+            **extra}
+
+
+def test_vertex_environment_snippet_sets_every_reference(terminal):
+    result = terminal.sh(f"source {snippet(VERTEX_ENV)}\nenv")
+    assert result.code == 0, result.output
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    referenced = set(re.findall(r"\$\{(\w+)\}", snippet(VERTEX).read_text()))
+    tutorial = set(re.findall(r"\$\{(\w+)\}", snippet("apps-gateway/01-gateway.yaml").read_text()))
+    assert referenced - tutorial <= set(env), (referenced - tutorial) - set(env)
+    assert env["VERTEX_BASE_URL"] == \
+        f"https://{env['VERTEX_REGION']}-aiplatform.googleapis.com/v1", env
+
+
+def test_vertex_upstream_serves_a_first_request(apps_gateway_world, developers, upstream):
+    """Agent Platform (Vertex AI) as the only upstream, with an OAuth access token: every
+    request Claude Code sent reached Vertex under the project and region configured, with the
+    token, in Vertex's shape (the model in the path, Vertex's anthropic_version)."""
+    with serving(vertex_with_default_model) as vertex:
+        gw = apps_gateway.start({"gateway.yaml": VERTEX}, vertex_world(apps_gateway_world, vertex))
+        try:
+            with front_door.record(8080) as door:
+                result = developers.get("alice").run(FIRST_REQUEST)
+            print(result.output, *door.lines(), sep="\n")
+            claude_replied(result, "pong")
+            sent = sent_by_claude_code(door)
+            calls = vertex.received("POST", r"/publishers/anthropic/models/")
+            assert sent and len(calls) == len(sent), (door.lines(), [c.path for c in calls])
+            assert not upstream.received(), "nothing may reach the Anthropic API"
+            token = sent[0].header("authorization").split()[-1]
+            for mine, call in zip(sent, calls):
+                # Claude Code's beta flags reach Vertex as the same header, all of them
+                flags = [{b.strip() for b in (r.header("anthropic-beta") or "").split(",")}
+                         for r in (mine, call)]
+                assert flags[0] == flags[1] and "anthropic_beta" not in call.json, flags
+                assert call.path == VERTEX_PATH, call.path
+                assert call.header("authorization") == f"Bearer {vertex_wire.ACCESS_TOKEN}"
+                assert call.json["anthropic_version"] == vertex_wire.ANTHROPIC_VERSION
+                assert "model" not in call.json and "x-api-key" not in call.headers
+                assert token not in str(call.headers) and token.encode() not in call.body
+            events = apps_gateway.events(gw, "inference")
+            assert len(events) == len(sent), events
+            assert events[-1]["upstream"] == "vertex" and events[-1]["status"] == 200, events
+            body = calls[-1].json
+            captures.check("apps-gateway-upstreams/vertex-received.txt", "\n".join([
+                f"{calls[-1].method} {calls[-1].path}",
+                "authorization: Bearer <the configured access token>",
+                "anthropic-beta: <the flags Claude Code sent, unchanged>",
+                f"body keys: {', '.join(sorted(body))}",
+                f"body anthropic_version: {body['anthropic_version']}",
+            ]) + "\n")
+            captures.check("apps-gateway-upstreams/vertex-log.txt", log_lines(
+                gw, "upstreams 1:", "auto_include_builtin_models", '"status":200'))
+        finally:
+            gw.stop()
+
+
+def test_vertex_defaults_and_key_file_reach_google(apps_gateway_world, developers, tmp_path,
+                                                   upstream):
+    """Without `base_url` the gateway looks up the region's Agent Platform host; with
+    `auth.service_account_json` naming a key file, it asks Google's token host for a token,
+    although the key file's token_uri names the Vertex fake. Neither host resolves in the
+    test's network namespace; nothing reaches the fake."""
+    key = subprocess.run(["openssl", "genrsa", "2048"], capture_output=True, text=True,
+                         check=True).stdout
+    with serving(vertex_with_default_model) as vertex:
+        key_file = tmp_path / "gateway-sa.json"
+        key_file.write_text(json.dumps({
+            "type": "service_account", "project_id": PROJECT, "private_key_id": "fake-key-id",
+            "private_key": key, "client_email": f"gateway@{PROJECT}.iam.gserviceaccount.com",
+            "client_id": "000000000000000000000", "token_uri": vertex.url + "/token"}))
+        for change, host in (
+                (lambda u: u.pop("base_url"), f"{VERTEX_REGION}-aiplatform.googleapis.com"),
+                (lambda u: u.update(auth={"service_account_json": str(key_file)}),
+                 "oauth2.googleapis.com")):
+            config = yaml.safe_load(snippet(VERTEX).read_text())
+            change(config["upstreams"][0])
+            path = tmp_path / "gateway.yaml"
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
+            gw = apps_gateway.start({"gateway.yaml": path},
+                                    vertex_world(apps_gateway_world, vertex))
+            try:
+                result = developers.get("alice").run(FIRST_REQUEST)
+                print(result.output, gw.log()[-2000:], sep="\n")
+                assert result.code != 0 and "all upstreams failed" in result.output
+                failed = [line for line in gw.log().splitlines() if "vertex upstream 500" in line]
+                assert failed and all(re.search(rf"getaddrinfo \w+ {re.escape(host)}\)?$", line)
+                                      for line in failed), failed
+            finally:
+                gw.stop()
+        assert not vertex.received() and not upstream.received()
