@@ -63,6 +63,8 @@ SYSTEM_TOOLS = {
     "ip": "iproute2",  # a non-loopback address on the test namespace's lo (apps gateway)
     "prometheus": "prometheus",  # metrics scraped from every gateway instance
     "docker-compose": "docker-compose",  # the production guide (Compose v1, what Debian has)
+    "strace": "strace",  # every connection a process opens (Foundry without an endpoint)
+    "promtool": "prometheus",  # the alert rules' check and unit tests
 }
 
 
