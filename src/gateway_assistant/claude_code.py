@@ -25,6 +25,19 @@ TRUE_VALUES = ("1", "true", "yes", "on")
 FALSE_VALUES = ("", "0", "false", "no", "off")
 SWITCHES = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
             "CLAUDE_CODE_SKIP_VERTEX_AUTH", "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS")
+# The provider modes, in the order the CLI checks them: the first one on is the one it uses
+# (its provider selection reads the switches in this order; measured for pairs of them). Each
+# with the provider's name and the variable that gives its address.
+MODES = (
+    ("CLAUDE_CODE_USE_BEDROCK", "Amazon Bedrock", "ANTHROPIC_BEDROCK_BASE_URL"),
+    ("CLAUDE_CODE_USE_FOUNDRY", "Microsoft Foundry", "ANTHROPIC_FOUNDRY_BASE_URL"),
+    ("CLAUDE_CODE_USE_ANTHROPIC_AWS", "Claude Platform on AWS", "ANTHROPIC_AWS_BASE_URL"),
+    ("CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD", "Claude on Google Cloud (Anthropic-managed)",
+     "ANTHROPIC_GOOGLE_CLOUD_BASE_URL"),
+    ("CLAUDE_CODE_USE_MANTLE", "Amazon Bedrock Mantle", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL"),
+    ("CLAUDE_CODE_USE_VERTEX", "Google Vertex AI", "ANTHROPIC_VERTEX_BASE_URL"),
+)
+
 # Switches that are on whenever they are set to anything but the empty string: `0` and
 # `false` turn them on too (the CLI tests `if (process.env.NAME)`).
 PRESENCE_SWITCHES = ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",)

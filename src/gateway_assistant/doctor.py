@@ -20,9 +20,10 @@ SETTINGS_MAX_BYTES = 1024 * 1024  # a settings.json is a few KB
 KEYS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
         "ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_DEFAULT_SONNET_MODEL",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL", *claude_code.SWITCHES, *claude_code.PRESENCE_SWITCHES,
-        "ANTHROPIC_BEDROCK_BASE_URL",
-        "ANTHROPIC_VERTEX_BASE_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-        "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS")
+        *(m[0] for m in claude_code.MODES if m[0] not in claude_code.SWITCHES),
+        *(m[2] for m in claude_code.MODES),
+        "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
+        "NODE_EXTRA_CA_CERTS")
 SECRETS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 
 
@@ -168,15 +169,21 @@ def problems(value: dict, eff: dict, layers) -> list[Finding]:
             add("warning", "switch-presence",
                 f"{switch}={printable(raw)!r} turns it on: Claude Code reads any value but the "
                 "empty string as on", f"to turn it off, remove {switch}", switch)
-    direct = [s for s in ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX")
-              if value.get(s, "").strip().lower() in claude_code.TRUE_VALUES]
-    if direct and base:
+    modes = [m for m in claude_code.MODES
+             if value.get(m[0], "").strip().lower() in claude_code.TRUE_VALUES]
+    if len(modes) > 1:
+        add("warning", "several-provider-modes",
+            f"{', '.join(m[0] for m in modes)} are all on: Claude Code uses the first it checks, "
+            f"{modes[0][1]} ({modes[0][0]}), and ignores the others",
+            "keep one provider mode on and remove the others", modes[0][0])
+    if modes and base:
+        switch, name, address = modes[0]
         add("warning", "direct-provider-and-gateway",
-            f"{direct[0]} is on and ANTHROPIC_BASE_URL is set: Claude Code talks the "
-            f"{'Bedrock' if 'BEDROCK' in direct[0] else 'Vertex AI'} API and does not send "
-            "Anthropic Messages requests to ANTHROPIC_BASE_URL",
-            f"for an Anthropic-format gateway remove {direct[0]}; for a {direct[0][16:].lower()}"
-            "-format gateway use its own base URL variable", direct[0])
+            f"{switch} is on and ANTHROPIC_BASE_URL is set: Claude Code talks to {name} "
+            f"(at {address}, or the provider's own address) and sends no Messages request to "
+            "ANTHROPIC_BASE_URL",
+            f"for an Anthropic-format gateway remove {switch}; for a gateway in front of "
+            f"{name} put its address in {address}", switch)
     out += proxy_problems(value, eff)
     ca = value.get("NODE_EXTRA_CA_CERTS")
     if ca and not Path(ca).expanduser().is_file():

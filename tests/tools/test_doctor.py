@@ -220,6 +220,52 @@ def test_switch_values_as_the_real_cli_reads_them(switch, value, on, fake, termi
         or switch in ("CLAUDE_CODE_SKIP_BEDROCK_AUTH", "CLAUDE_CODE_SKIP_VERTEX_AUTH"))
 
 
+# -- several provider modes on: which one Claude Code uses -------------------------------------
+# Each mode pointed at its own path on the fake, with what it needs to send without a cloud
+# sign-in; the first request's path says which mode the CLI chose.
+
+def _modes(fake) -> dict[str, dict[str, str]]:
+    return {
+        "CLAUDE_CODE_USE_BEDROCK": {"ANTHROPIC_BEDROCK_BASE_URL": f"{fake.url}/bedrock",
+                                    "AWS_REGION": "us-east-1",
+                                    "CLAUDE_CODE_SKIP_BEDROCK_AUTH": "1"},
+        "CLAUDE_CODE_USE_FOUNDRY": {"ANTHROPIC_FOUNDRY_BASE_URL": f"{fake.url}/foundry",
+                                    "ANTHROPIC_FOUNDRY_API_KEY": "foundry-key"},
+        "CLAUDE_CODE_USE_ANTHROPIC_AWS": {"ANTHROPIC_AWS_BASE_URL": f"{fake.url}/aws",
+                                          "ANTHROPIC_AWS_API_KEY": "aws-key",
+                                          "ANTHROPIC_AWS_WORKSPACE_ID": "wrkspc_1"},
+        "CLAUDE_CODE_USE_MANTLE": {"ANTHROPIC_BEDROCK_MANTLE_BASE_URL": f"{fake.url}/mantle",
+                                   "AWS_REGION": "us-east-1", "CLAUDE_CODE_SKIP_MANTLE_AUTH": "1"},
+        "CLAUDE_CODE_USE_VERTEX": {"ANTHROPIC_VERTEX_BASE_URL": f"{fake.url}/vertex",
+                                   "CLOUD_ML_REGION": "us-east5",
+                                   "ANTHROPIC_VERTEX_PROJECT_ID": "my-project",
+                                   "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1"},
+    }
+
+
+@pytest.mark.parametrize("first,second", [
+    ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"),
+    ("CLAUDE_CODE_USE_FOUNDRY", "CLAUDE_CODE_USE_MANTLE"),
+    ("CLAUDE_CODE_USE_ANTHROPIC_AWS", "CLAUDE_CODE_USE_VERTEX"),
+    ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_FOUNDRY"),
+])
+def test_several_provider_modes_the_first_checked_wins(first, second, fake, terminal):
+    """Two provider modes on: every request goes to the one doctor names, none to the other
+    or to ANTHROPIC_BASE_URL, and doctor says which it is."""
+    modes = _modes(fake)
+    paths = {m: modes[m][next(k for k in modes[m] if k.endswith("_BASE_URL"))].rsplit("/", 1)[1]
+             for m in (first, second)}
+    _run_claude(terminal, fake, {first: "1", second: "1", "CLAUDE_CODE_MAX_RETRIES": "0",
+                                 **modes[first], **modes[second]})
+    seen = {r.path.split("/")[1] for r in fake.requests}
+    assert seen == {paths[first]}, [(r.method, r.path) for r in fake.requests]
+    findings = {f.code: f for f in doctor(env=terminal.env, home=terminal.home,
+                                          cwd=terminal.project, managed=terminal.home / "none")[0]}
+    several = findings["several-provider-modes"]
+    assert f"({first})" in several.message and second in several.message, several.message
+    assert first in findings["direct-provider-and-gateway"].message
+
+
 # -- a provider key beside a gateway token -------------------------------------------------
 # What the real CLI sends when ANTHROPIC_API_KEY is set beside a gateway token, read from the
 # complete record at the address it was given; doctor must say the same, naming places only.
