@@ -97,6 +97,9 @@ EXEMPT["claude-platform-aws/01-config.yaml"] = "served by the Claude Platform on
 # Its model names are Bedrock ids (anthropic.claude-...), the names Mantle mode asks for,
 # not the site's claude-*-5-5 names the check below expects of the others.
 EXEMPT["mantle/01-config.yaml"] = "Bedrock ids; served by the Bedrock Mantle guide's tests"
+# Every model sends to the conformance kit's upstream (127.0.0.1:9100), not a provider:
+# tests/tools/test_conformance_trace.py starts LiteLLM on it and runs the kit through it.
+EXEMPT["gateway-assistant/16-staging-config.yaml"] = "served by the conformance trace's tests"
 
 # 4xx answers that are not model requests and that Claude Code ignores: its preconnect
 # (`HEAD /api/hello`, LiteLLM has no such route) and, in Bedrock mode, its inference-profile
@@ -264,6 +267,3 @@ def test_bedrock_mode_aliases_ask_for_older_ids(gateways, stand_ins, terminal):
     for model in claude_code.BEDROCK_ALIASES.values():
         assert any(f"/bedrock/model/{model}/" in a for a in asked), asked
     assert not model_requests(fakes), "the gateway refused them; Bedrock never saw them"
-# Every model sends to the conformance kit's upstream (127.0.0.1:9100), not a provider:
-# tests/tools/test_conformance_trace.py starts LiteLLM on it and runs the kit through it.
-EXEMPT["gateway-assistant/16-staging-config.yaml"] = "served by the conformance trace's tests"
