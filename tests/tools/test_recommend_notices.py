@@ -30,7 +30,7 @@ TEMPLATE = ("{x} ({what}), a third-party solution not developed or maintained by
 
 
 def flags(answers: dict) -> list[str]:
-    return [a for q in QUESTIONS for a in (q.flag, answers[q.key])]
+    return [a for q in QUESTIONS if q.key in answers for a in (q.flag, answers[q.key])]
 
 
 def flat(text: str) -> str:
