@@ -49,7 +49,10 @@ QUESTIONS = (
     Question("providers", "Where should the models run?", {
         "anthropic": "the Anthropic API",
         "bedrock": "Amazon Bedrock",
-        "vertex": "Google Vertex AI",
+        "vertex": "Google Cloud's Agent Platform (Vertex AI)",
+        "foundry": "Microsoft Foundry",
+        "mantle": "Amazon Bedrock Mantle",
+        "anthropic-aws": "Claude Platform on AWS",
         "several": "more than one provider, with fallback",
     }),
     Question("cost_tracking", "How closely must usage and cost be tracked?", {
@@ -208,6 +211,17 @@ BUNDLES = {  # (gateway, provider or "*", environment kind) -> Bundle
          Part("quickstart/06-connect-shell.sh", "point Claude Code at the gateway")),
         (FIRST_REQUEST,),
         ("how-to/vertex.md", "how-to/field-failures-betas.md")),
+    **{("litellm", provider, "*"): Bundle(
+        (Part(f"{folder}/01-config.yaml", "the gateway's configuration", "config.yaml"),
+         Part(f"{folder}/02-start-gateway.sh", "start the gateway with the provider's key"),
+         Part(f"{folder}/03-connect.sh", f"Claude Code's {mode}, pointed at the gateway")),
+        (FIRST_REQUEST,),
+        (f"how-to/{page}.md", "how-to/provider-modes.md"))
+       for provider, folder, mode, page in (
+           ("foundry", "foundry", "Foundry mode", "foundry"),
+           ("mantle", "mantle", "Mantle mode", "mantle"),
+           ("anthropic-aws", "claude-platform-aws", "Claude Platform on AWS mode",
+            "claude-platform-on-aws"))},
     ("litellm", "several", "*"): Bundle(
         (Part("multi-provider/01-config.yaml", "three deployments and a fallback chain",
               "config.yaml"),
@@ -281,11 +295,14 @@ def _context(gateway: str, pattern: str, a: dict) -> list[str]:
         if a["infrastructure"] != "oidc-postgres":
             notes.append("Claude apps gateway needs an OpenID Connect IdP and PostgreSQL, "
                          "reachable when it boots.")
-        if a["providers"] != "anthropic":
-            notes.append("This site runs Claude apps gateway with an Anthropic API upstream "
-                         "only; Anthropic documents Amazon Bedrock, Google Cloud and Microsoft "
-                         "Foundry upstreams (https://code.claude.com/docs/en/claude-apps-gateway"
-                         ").")
+        if a["providers"] in ("bedrock", "vertex", "several"):
+            notes.append("Claude apps gateway with an Amazon Bedrock or a Vertex AI upstream, "
+                         "and failing over from the Anthropic API to Bedrock: "
+                         "how-to/apps-gateway-upstreams.md.")
+        elif a["providers"] != "anthropic":
+            notes.append("This site runs Claude apps gateway with Anthropic API, Amazon Bedrock "
+                         "and Vertex AI upstreams; its schema also offers this provider "
+                         "(how-to/apps-gateway-upstreams.md lists each kind and its keys).")
         if pattern == "proxy-gateway":
             notes.append("This site does not run Claude apps gateway behind a corporate proxy; "
                          "the proxy variables are those of how-to/corporate-proxy.md.")

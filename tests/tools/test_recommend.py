@@ -32,7 +32,7 @@ def flags(answers: dict) -> list[str]:
 
 
 def test_every_combination_gets_an_answer_of_snippets_byte_for_byte():
-    assert len(ALL) == 3 * 3 * 4 * 3 * 3 * 5 * 2
+    assert len(ALL) == 3 * 3 * 7 * 3 * 3 * 5 * 2
     texts = {rel: (SNIPPETS / rel).read_bytes().decode() for rel in snippets.all_snippets()}
     seen = set()
     for answers in ALL:
@@ -81,6 +81,12 @@ CLASSES = {  # name: (answers that differ from BASE, pattern, gateway, first con
                                  environment="inspecting-proxy"), "proxy-gateway", "litellm",
                             "vertex/01-install-google-auth.sh"),
     "several": (dict(providers="several"), "gateway", "litellm", "multi-provider/01-config.yaml"),
+    "foundry": (dict(security="central-keys", providers="foundry"), "gateway", "litellm",
+                "foundry/01-config.yaml"),
+    "mantle": (dict(security="central-keys", providers="mantle"), "gateway", "litellm",
+               "mantle/01-config.yaml"),
+    "claude-platform-on-aws": (dict(security="central-keys", providers="anthropic-aws"),
+                               "gateway", "litellm", "claude-platform-aws/01-config.yaml"),
     "several-with-sso": (dict(providers="several", security="sso"), "gateway", "litellm",
                          "multi-provider/01-config.yaml"),
     "sso": (dict(security="sso"), "gateway", "apps-gateway",
@@ -161,7 +167,7 @@ def test_interactive_asks_what_is_missing(monkeypatch, capsys):
                                      infrastructure="litellm", support="self",
                                      compliance="hipaa", stage="production")  # Enter: default
     assert "stage [1-4, Enter for production]: " in captured.err
-    assert "'four' is not an answer; type a number 1-4" in captured.err
+    assert "'four' is not an answer; type a number 1-7" in captured.err
     assert answer["quick_answer"]["gateway"] == "apps-gateway"
     assert "How many developers" in captured.err  # questions go to stderr, the answer to stdout
 
