@@ -307,6 +307,8 @@ def test_junit_report_marks_what_could_not_be_checked(capsys, monkeypatch):
     assert skipped and all(cases[n].find("skipped").get("message") ==
                            "not reached before the deadline" for n in skipped)
     assert "time bounds" in failed and passed == ["preconnect", "messages"]
+    # The deadline's own fix, not the criterion's general one.
+    assert cases["time bounds"].find("failure").text.startswith("raise --deadline")
     assert suite.get("skipped") == str(len(skipped)) and suite.get("failures") == str(len(failed))
     with hostile("unreachable") as (url, _):
         code = main(["conformance", url, "--format", "junit"])

@@ -84,9 +84,17 @@ def statuses(extra) -> dict[str, str]:
 
 
 def test_probe_passes_against_litellm(gateway, monkeypatch):
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")  # a dead proxy: probe goes direct
-    found, extra = probe(gateway.url, token=MASTER_KEY)
+    from tests.tools.test_conformance import listening_proxy
+    with listening_proxy() as (proxy, connected):
+        # Every proxy variable, nothing exempted by NO_PROXY: only a probe that ignores them
+        # all goes direct, and no connection reaches the proxy.
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                     "all_proxy"):
+            monkeypatch.setenv(name, proxy)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        found, extra = probe(gateway.url, token=MASTER_KEY)
+    assert connected == [], connected
     assert found == [], found
     assert set(statuses(extra).values()) == {"pass"}, extra["criteria"]
     stream = next(c for c in extra["criteria"] if c["name"] == "streaming")
