@@ -23,7 +23,13 @@ from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_replied, upstream_messages
 from tests.harness.start import apps_gateway
-from tests.harness.wire import bedrock_wire, front_door, vertex_wire
+from tests.harness.wire import (
+    anthropic_wire,
+    aws_anthropic_wire,
+    bedrock_wire,
+    front_door,
+    vertex_wire,
+)
 from tests.harness.wire.provider_fake import serving
 
 BEDROCK = "apps-gateway-upstreams/01-gateway-bedrock.yaml"
@@ -403,3 +409,209 @@ def test_vertex_defaults_and_key_file_reach_google(apps_gateway_world, developer
             finally:
                 gw.stop()
         assert not vertex.received() and not upstream.received()
+
+
+# -- Claude Platform on AWS, Bedrock Mantle and Microsoft Foundry -------------------------------
+# Each speaks the Anthropic Messages API; what differs is the door in front of it
+# (aws_anthropic_wire checks a SigV4 signature in full against the secret key the gateway was
+# given, and the workspace header; Foundry's key is compared here). Every request Claude Code
+# sent to the gateway is matched to one that arrived, and each one that arrived is checked.
+
+PLATFORM = "apps-gateway-upstreams/06-gateway-anthropic-aws.yaml"
+PLATFORM_ENV = "apps-gateway-upstreams/07-anthropic-aws-env.sh"
+MANTLE = "apps-gateway-upstreams/08-gateway-mantle.yaml"
+MANTLE_ENV = "apps-gateway-upstreams/09-mantle-env.sh"
+FOUNDRY = "apps-gateway-upstreams/10-gateway-foundry.yaml"
+FOUNDRY_ENV = "apps-gateway-upstreams/11-foundry-env.sh"
+WORKSPACE = "wrkspc_your-workspace-id"  # 07-anthropic-aws-env.sh's value
+PLATFORM_SERVICE = "aws-external-anthropic"
+# The service the gateway signs Mantle requests for: the pinned binary's Mantle client names
+# `bedrock-mantle` (LiteLLM's names `bedrock`, the name aws_anthropic_wire.install_mantle
+# checks), so the Mantle stand-in here is gated on the name the gateway uses, in full.
+MANTLE_SERVICE = "bedrock-mantle"
+MANTLE_MODEL = f"anthropic.{DEFAULT_MODEL}"
+FOUNDRY_RESOURCE = "your-foundry-resource"  # 11-foundry-env.sh's value: never resolved here
+FOUNDRY_KEY = "foundry-api-key-for-tests-only"
+
+
+def env_of(env_snippet: str, config: str, terminal) -> dict:
+    """Source `env_snippet` as the page says; it must set every variable `config` references
+    beyond the tutorial's."""
+    result = terminal.sh(f"source {snippet(env_snippet)}\nenv")
+    assert result.code == 0, result.output
+    env = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    referenced = set(re.findall(r"\$\{(\w+)\}", snippet(config).read_text()))
+    tutorial = set(re.findall(r"\$\{(\w+)\}", snippet("apps-gateway/01-gateway.yaml").read_text()))
+    assert referenced - tutorial <= set(env), (referenced - tutorial) - set(env)
+    return env
+
+
+def test_platform_mantle_foundry_environment_snippets_set_every_reference(terminal):
+    """Each environment snippet sets every variable its gateway.yaml references, with the
+    provider's own endpoint as Anthropic's and AWS's documentation name it."""
+    env = env_of(PLATFORM_ENV, PLATFORM, terminal)
+    assert env["CLAUDE_PLATFORM_BASE_URL"] == \
+        f"https://aws-external-anthropic.{env['AWS_REGION']}.api.aws", env
+    env = env_of(MANTLE_ENV, MANTLE, terminal)
+    assert env["MANTLE_BASE_URL"] == \
+        f"https://bedrock-mantle.{env['AWS_REGION']}.api.aws/anthropic", env
+    env = env_of(FOUNDRY_ENV, FOUNDRY, terminal)
+    assert env["FOUNDRY_BASE_URL"] == \
+        f"https://{env['FOUNDRY_RESOURCE']}.services.ai.azure.com/anthropic", env
+
+
+def _first_request(gw, developers, fake):
+    """The signed-in developer asks for the first answer through `gw`: (result, what Claude
+    Code sent to the gateway, every request that reached `fake`)."""
+    with front_door.record(8080) as door:
+        result = developers.get("alice").run(FIRST_REQUEST)
+    print(result.output, *door.lines(), sep="\n")
+    print(gw.log()[-3000:])
+    sent = sent_by_claude_code(door)
+    calls = fake.received()
+    print("arrived:", [(c.path, c.header("authorization"), c.header("x-api-key")) for c in calls])
+    return result, sent, calls
+
+
+def _not_passed_on(sent, call) -> None:
+    """The developer's gateway token is nowhere in what reached the provider."""
+    token = sent[0].header("authorization")
+    assert token and token.split()[-1] not in str(call.headers), call.headers
+    assert token.split()[-1].encode() not in call.body
+
+
+def _summary(call, auth: str, *extra: str) -> str:
+    body = call.json
+    return "\n".join([f"{call.method} {call.path}", auth, *extra,
+                      f"body model: {body.get('model')}",
+                      f"body stream: {str(body.get('stream')).lower()}"]) + "\n"
+
+
+def test_claude_platform_aws_upstream_serves_a_first_request(apps_gateway_world, developers,
+                                                            upstream):
+    """Claude Platform on AWS as the only upstream: every request Claude Code sent reached
+    `POST /v1/messages`, SigV4-signed for aws-external-anthropic in the configured region with
+    the configured keys (the stand-in recomputes the signature), naming the configured
+    workspace, with the model's Claude Platform id; no x-api-key, no gateway token."""
+    with serving(lambda fake: aws_anthropic_wire.install_claude_platform(
+            fake, WORKSPACE, FAKE_AWS["AWS_SECRET_ACCESS_KEY"], REGION)) as platform:
+        world = {**apps_gateway_world, "AWS_REGION": REGION, **FAKE_AWS,
+                 "CLAUDE_PLATFORM_WORKSPACE_ID": WORKSPACE,
+                 "CLAUDE_PLATFORM_BASE_URL": platform.url}
+        gw = apps_gateway.start({"gateway.yaml": PLATFORM}, world)
+        try:
+            result, sent, calls = _first_request(gw, developers, platform)
+            claude_replied(result, "pong")
+            assert sent and len(calls) == len(sent), ([r.path for r in sent],
+                                                      [c.path for c in calls])
+            assert not upstream.received(), "nothing may reach the Anthropic API"
+            for call in calls:
+                assert (call.method, call.path) == ("POST", "/v1/messages"), call.path
+                signature = aws_anthropic_wire.sigv4(call, FAKE_AWS["AWS_SECRET_ACCESS_KEY"])
+                assert signature and signature["service"] == PLATFORM_SERVICE \
+                    and signature["region"] == REGION \
+                    and signature["access_key_id"] == FAKE_AWS["AWS_ACCESS_KEY_ID"], call.headers
+                assert call.header("anthropic-workspace-id") == WORKSPACE
+                assert call.header("x-api-key") is None
+                assert call.json["model"] == DEFAULT_MODEL, call.json.get("model")
+                _not_passed_on(sent, call)
+            events = apps_gateway.events(gw, "inference")
+            assert len(events) == len(sent), events
+            assert events[-1]["upstream"] == "claude-platform-aws" and \
+                events[-1]["status"] == 200, events
+            captures.check("apps-gateway-upstreams/anthropic-aws-first-request.console",
+                           captures.console(snippet(FIRST_REQUEST).read_text(), result.stdout))
+            auth = re.sub(r"Signature=[0-9a-f]{64}", "Signature=…",
+                          re.sub(r"/\d{8}/", "/YYYYMMDD/", calls[-1].header("authorization")))
+            captures.check("apps-gateway-upstreams/anthropic-aws-received.txt", _summary(
+                calls[-1], f"authorization: {auth}",
+                f"anthropic-workspace-id: {calls[-1].header('anthropic-workspace-id')}",
+                "x-api-key: absent"))
+        finally:
+            gw.stop()
+
+
+def _mantle_wire(fake):
+    """Bedrock Mantle: the Messages API at /anthropic/v1/messages, for requests SigV4-signed
+    for bedrock-mantle in REGION with the configured secret key, naming the model's Bedrock id."""
+    anthropic_wire.install(fake, prefix="/anthropic")
+
+    def check(req):
+        signature = aws_anthropic_wire.sigv4(req, FAKE_AWS["AWS_SECRET_ACCESS_KEY"])
+        if not signature or signature["service"] != MANTLE_SERVICE \
+                or signature["region"] != REGION:
+            return 403, "signature refused"
+        if (req.json or {}).get("model") != MANTLE_MODEL:
+            return 404, f"model {(req.json or {}).get('model')} not found"
+        return None
+
+    aws_anthropic_wire._gate(fake, check)
+    return fake
+
+
+def test_mantle_upstream_serves_a_first_request(apps_gateway_world, developers, upstream):
+    """Bedrock Mantle as the only upstream: every request Claude Code sent reached
+    `POST /anthropic/v1/messages`, SigV4-signed for bedrock-mantle in the configured region with
+    the configured keys, the model in Bedrock's form in the body; no gateway token."""
+    with serving(_mantle_wire) as mantle:
+        world = {**apps_gateway_world, "AWS_REGION": REGION, **FAKE_AWS,
+                 "MANTLE_BASE_URL": mantle.url + "/anthropic"}
+        gw = apps_gateway.start({"gateway.yaml": MANTLE}, world)
+        try:
+            result, sent, calls = _first_request(gw, developers, mantle)
+            claude_replied(result, "pong")
+            assert sent and len(calls) == len(sent), ([r.path for r in sent],
+                                                      [c.path for c in calls])
+            assert not upstream.received(), "nothing may reach the Anthropic API"
+            for call in calls:
+                assert (call.method, call.path) == ("POST", "/anthropic/v1/messages"), call.path
+                signature = aws_anthropic_wire.sigv4(call, FAKE_AWS["AWS_SECRET_ACCESS_KEY"])
+                assert signature and signature["service"] == MANTLE_SERVICE \
+                    and signature["region"] == REGION \
+                    and signature["access_key_id"] == FAKE_AWS["AWS_ACCESS_KEY_ID"], call.headers
+                assert call.json["model"] == MANTLE_MODEL, call.json.get("model")
+                assert call.header("x-api-key") is None
+                _not_passed_on(sent, call)
+            events = apps_gateway.events(gw, "inference")
+            assert len(events) == len(sent), events
+            assert events[-1]["upstream"] == "mantle" and events[-1]["status"] == 200, events
+            captures.check("apps-gateway-upstreams/mantle-first-request.console",
+                           captures.console(snippet(FIRST_REQUEST).read_text(), result.stdout))
+            auth = re.sub(r"Signature=[0-9a-f]{64}", "Signature=…",
+                          re.sub(r"/\d{8}/", "/YYYYMMDD/", calls[-1].header("authorization")))
+            captures.check("apps-gateway-upstreams/mantle-received.txt", _summary(
+                calls[-1], f"authorization: {auth}", "x-api-key: absent"))
+        finally:
+            gw.stop()
+
+
+def test_foundry_upstream_serves_a_first_request(apps_gateway_world, developers, upstream):
+    """Microsoft Foundry as the only upstream, with an API key and `base_url`: every request
+    Claude Code sent reached `POST <base_url>/v1/messages` with the Foundry key in x-api-key,
+    no Authorization header, the model's Foundry id (the resource's own host, which does not
+    resolve here, is never called: every request arrived at base_url)."""
+    with serving(lambda fake: anthropic_wire.install(fake, prefix="/anthropic")) as foundry:
+        world = {**apps_gateway_world, "FOUNDRY_RESOURCE": FOUNDRY_RESOURCE,
+                 "FOUNDRY_BASE_URL": foundry.url + "/anthropic", "FOUNDRY_API_KEY": FOUNDRY_KEY}
+        gw = apps_gateway.start({"gateway.yaml": FOUNDRY}, world)
+        try:
+            result, sent, calls = _first_request(gw, developers, foundry)
+            claude_replied(result, "pong")
+            assert sent and len(calls) == len(sent), ([r.path for r in sent],
+                                                      [c.path for c in calls])
+            assert not upstream.received(), "nothing may reach the Anthropic API"
+            for call in calls:
+                assert (call.method, call.path) == ("POST", "/anthropic/v1/messages"), call.path
+                assert call.header("x-api-key") == FOUNDRY_KEY, call.headers
+                assert call.header("authorization") is None, call.headers
+                assert call.json["model"] == DEFAULT_MODEL, call.json.get("model")
+                _not_passed_on(sent, call)
+            events = apps_gateway.events(gw, "inference")
+            assert len(events) == len(sent), events
+            assert events[-1]["upstream"] == "foundry" and events[-1]["status"] == 200, events
+            captures.check("apps-gateway-upstreams/foundry-first-request.console",
+                           captures.console(snippet(FIRST_REQUEST).read_text(), result.stdout))
+            captures.check("apps-gateway-upstreams/foundry-received.txt", _summary(
+                calls[-1], "x-api-key: <the configured Foundry key>", "authorization: absent"))
+        finally:
+            gw.stop()
