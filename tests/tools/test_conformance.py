@@ -223,15 +223,19 @@ def listening_proxy():
         server.close()
 
 
+def every_proxy_variable(monkeypatch, proxy: str) -> None:
+    """Every proxy variable urllib and curl read set to `proxy`, nothing exempted by NO_PROXY:
+    only a tool that ignores them all goes direct."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_conformance_passes_against_litellm(litellm, upstream, capsys, monkeypatch):
     with listening_proxy() as (proxy, connected):
-        # Every proxy variable urllib and curl read, and nothing exempted by NO_PROXY: only a
-        # kit that ignores them all goes direct.
-        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                     "all_proxy"):
-            monkeypatch.setenv(name, proxy)
-        for name in ("NO_PROXY", "no_proxy"):
-            monkeypatch.delenv(name, raising=False)
+        every_proxy_variable(monkeypatch, proxy)
         code, report = run_kit(litellm.url, MASTER_KEY, capsys)
     assert connected == [], connected  # no connection at all reached the proxy
     assert code == 0 and set(verdicts(report).values()) == {"pass"}, report["criteria"]

@@ -24,7 +24,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -45,6 +44,7 @@ from tests.tools.test_conformance import (
     NGINX_FILES,
     NGINX_START,
     START,
+    reader,  # noqa: F401 (a fixture, shared)
     run_kit,
 )
 
@@ -239,21 +239,7 @@ def test_conformance_against_broken_gateways(capsys):
 
 # -- The CI step a gateway's team copies --------------------------------------------------------
 
-@pytest.fixture
-def reader(terminal, tmp_path):
-    """`gateway-assistant` on PATH as `pip install` puts it there, from this checkout's src/."""
-    from gateway_assistant import cli
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    launcher = bin_dir / "gateway-assistant"
-    launcher.write_text(f'#!/bin/sh\nPYTHONPATH={cli.__file__.rsplit("/", 2)[0]} '
-                        f'exec {sys.executable} -m gateway_assistant "$@"\n')
-    launcher.chmod(0o755)
-    terminal.env["PATH"] = f"{bin_dir}:{terminal.env['PATH']}"
-    return terminal
-
-
-def test_ci_step_passes_and_fails_the_build(litellm, reader):
+def test_ci_step_passes_and_fails_the_build(litellm, reader):  # noqa: F811
     """The step, run as a CI runner's shell runs it (`bash -e`), against a gateway that
     passes and one that buffers: the step's exit status is the verdict, and the JUnit file
     names the failing criterion either way."""

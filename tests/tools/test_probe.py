@@ -84,15 +84,9 @@ def statuses(extra) -> dict[str, str]:
 
 
 def test_probe_passes_against_litellm(gateway, monkeypatch):
-    from tests.tools.test_conformance import listening_proxy
+    from tests.tools.test_conformance import every_proxy_variable, listening_proxy
     with listening_proxy() as (proxy, connected):
-        # Every proxy variable, nothing exempted by NO_PROXY: only a probe that ignores them
-        # all goes direct, and no connection reaches the proxy.
-        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
-                     "all_proxy"):
-            monkeypatch.setenv(name, proxy)
-        for name in ("NO_PROXY", "no_proxy"):
-            monkeypatch.delenv(name, raising=False)
+        every_proxy_variable(monkeypatch, proxy)  # no connection may reach it
         found, extra = probe(gateway.url, token=MASTER_KEY)
     assert connected == [], connected
     assert found == [], found
