@@ -1,1 +1,1 @@
-npm install -g @anthropic-ai/claude-code@2.1.330
+npm install -g @anthropic-ai/claude-code@2.1.332

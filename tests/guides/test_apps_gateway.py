@@ -22,6 +22,7 @@ import urllib.request
 
 import yaml
 
+from tests.harness.project import CLAUDE_CODE_VERSION
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_replied, upstream_messages
@@ -186,7 +187,7 @@ def test_first_request_reaches_the_upstream_with_the_gateway_key(apps_gw, develo
     assert token not in json.dumps(sent.headers)
     assert "authorization" not in sent.headers
     print("reached the upstream:", [(r.method, r.path) for r in everything])
-    assert sent.headers["user-agent"].endswith(" cc-gateway/2.1.330"), sent.headers
+    assert sent.headers["user-agent"].endswith(f" cc-gateway/{CLAUDE_CODE_VERSION}"), sent.headers
     assert sent.json["model"] == "claude-opus-4-7"  # the default model through the gateway
     summary = (f"x-api-key: {sent.headers['x-api-key']}\n"
                f"authorization: {'(absent)' if 'authorization' not in sent.headers else '?'}\n"
