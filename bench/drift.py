@@ -72,11 +72,12 @@ def outcomes(claude_code: str | None, litellm: str | None, tests: list[str]) -> 
 
 
 def since_pin(newest: str, node: Path) -> list[str]:
-    """Every Claude Code release after the pin up to `newest` that installs here."""
+    """Every Claude Code release from the page's first (what_changed.FIRST) up to `newest`,
+    other than the pin, that installs here."""
     out = []
     for version in releases.newest("claude-code", node):
-        if what_changed.key(CLAUDE_CODE_VERSION) < what_changed.key(version) <= \
-                what_changed.key(newest):
+        if what_changed.key(what_changed.FIRST) <= what_changed.key(version) <= \
+                what_changed.key(newest) and version != CLAUDE_CODE_VERSION:
             try:
                 releases.install("claude-code", version, node)
                 out.append(version)

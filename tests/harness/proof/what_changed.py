@@ -1,4 +1,5 @@
-"""What each Claude Code release from the pin on changed for a gateway, read from the binaries
+"""What each Claude Code release from 2.1.330 on (the pin when the page began; the pin has
+moved since, and a reader upgrading from an older pin needs every step) changed for a gateway, read from the binaries
 themselves: the environment variables each reads (reader/claude_binary.py), the beta flags it
 declares, the Claude apps gateway's gateway.yaml keys (reader/gateway_schema.py through
 proof/apps_gateway_keys.py), the changelog lines it embeds about gateways, proxies, Bedrock and
@@ -26,6 +27,9 @@ GENERATED = ROOT / "docs" / "_generated"
 DATA = GENERATED / "what-changed.json"
 PAGE = GENERATED / "what-changed.md"
 MATRIX = GENERATED / "matrix.json"
+# The oldest release the page covers: it keeps every release from here, the current pin among
+# them (marked), so a move of the pin never drops what the releases before it changed.
+FIRST = "2.1.330"
 CHANGELOG_URL = "https://github.com/anthropics/claude-code/blob/main/CHANGELOG.md"
 ABOUT_GATEWAYS = re.compile(r"gateway|prox(?:y|ies)|Bedrock|Vertex|Agent Platform|"
                             r"ANTHROPIC_BASE_URL|custom (?:API )?endpoint", re.I)
@@ -122,9 +126,10 @@ def diff(old: list[str], new: list[str]) -> dict[str, list[str]]:
 
 
 def compute(versions: list[str]) -> dict:
-    """The page's data for these releases (the pin first), each against the one before."""
-    versions = sorted(set(versions) | {CLAUDE_CODE_VERSION}, key=key)
-    versions = [v for v in versions if key(v) >= key(CLAUDE_CODE_VERSION)]
+    """The page's data for these releases (FIRST first, the pin among them), each against the
+    one before."""
+    versions = sorted(set(versions) | {FIRST, CLAUDE_CODE_VERSION}, key=key)
+    versions = [v for v in versions if key(v) >= key(FIRST)]
     reads = {v: read(v) for v in versions}
     out = {"pinned": CLAUDE_CODE_VERSION, "releases": []}
     for i, v in enumerate(versions):
@@ -230,7 +235,8 @@ def render(data: dict) -> str:
             out += _changes("Claude apps gateway `gateway.yaml` keys", r["gateway_keys"],
                             KEYS_ADVICE)
         else:
-            out += [f"The release every other page is proven with. It {counts}", ""]
+            out += [(f"The release every other page is proven with. It {counts}"
+                     if pinned else f"The oldest release this page covers. It {counts}"), ""]
         out += ["**Changelog lines about gateways, proxies, Bedrock and Vertex AI**", ""]
         for entry in r["changelog"]:
             out += [f"From the entry of {entry['release']} in the changelog embedded in Claude "
@@ -277,10 +283,10 @@ def _checks(v: str, measured: dict | None, drift: dict | None) -> list[str]:
 
 
 def installed() -> list[str]:
-    """The Claude Code releases from the pin on that are in the component cache."""
+    """The Claude Code releases from FIRST on, other than the pin, in the component cache."""
     found = [p.name.removeprefix("claude-code-") for p in (releases.CACHE / "releases").glob(
         "claude-code-*") if (p / ".installed").exists()]
-    return [v for v in found if key(v) > key(CLAUDE_CODE_VERSION)]
+    return [v for v in found if key(v) >= key(FIRST) and v != CLAUDE_CODE_VERSION]
 
 
 if __name__ == "__main__":
