@@ -354,9 +354,10 @@ def with_components(session: nox.Session) -> None:
 @nox.session
 def matrix(session: nox.Session) -> None:
     """Measure the compatibility matrix (conf/matrix.toml): install every listed release
-    (cached by version), run the checks for each pair, write docs/_generated/."""
+    (cached by version), run the checks for each pair, write docs/_generated/.
+    `nox -s matrix -- new` measures only the pairs the table lacks."""
     with_components(session)
-    session.run("python", "-m", "bench.matrix")
+    session.run("python", "-m", "bench.matrix", *session.posargs)
     build_docs(session)
 
 

@@ -88,9 +88,17 @@ def _gist(message: str) -> str:
     return lines[0][:240] if lines else ""
 
 
-def main() -> None:
+def main(args: list[str]) -> None:
+    """`new` (nox -s matrix -- new): measure only the pairs the table lacks, keep the rest as
+    they were measured (each row keeps its date)."""
     node = node_bin()
-    results = {"date": datetime.date.today().isoformat(),
+    today = datetime.date.today().isoformat()
+    kept = []
+    if "new" in args and RESULTS.exists():
+        old = json.loads(RESULTS.read_text())
+        if old["checks"] == MATRIX["checks"]:
+            kept = [{**p, "date": p.get("date", old["date"])} for p in old["pairs"]]
+    results = {"date": today,
                "machine": f"{os.cpu_count()} cores, {platform.machine()}, "
                           f"{platform.system()} {platform.release().split('-')[0]}",
                "pinned": {"claude-code": CLAUDE_CODE_VERSION, "litellm": LITELLM_VERSION},
@@ -108,14 +116,19 @@ def main() -> None:
             except releases.ReleaseUnavailable as e:
                 results["unavailable"][f"{kind} {version}"] = str(e)
                 print(f"  unavailable: {kind} {version}: {e}", flush=True)
+    done = {(p["claude-code"], p["litellm"]): p for p in kept}
     pairs = [(c, x) for c in available["claude-code"] for x in available["litellm"]]
     for i, (cc, lite) in enumerate(pairs, 1):
+        if (cc, lite) in done:
+            results["pairs"].append(done[(cc, lite)])
+            continue
         started = time.monotonic()
         cells = run_pair(cc, lite)
         passed = sum(c["outcome"] == "pass" for c in cells.values())
         print(f"[{i}/{len(pairs)}] Claude Code {cc} × LiteLLM {lite}: {passed}/{len(cells)} "
               f"checks pass ({time.monotonic() - started:.0f} s)", flush=True)
-        results["pairs"].append({"claude-code": cc, "litellm": lite, "cells": cells})
+        results["pairs"].append({"claude-code": cc, "litellm": lite, "date": today,
+                                 "cells": cells})
         GENERATED.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")  # keep what is done
     from tests.harness.proof.matrix_table import render
@@ -123,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

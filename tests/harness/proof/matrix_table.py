@@ -11,7 +11,10 @@ def render(results: dict) -> str:
     checks = list(results["checks"])
     pinned = results["pinned"]
     notes: list[str] = []
-    lines = [f"Measured on {results['date']} by the project's `matrix` session "
+    dates = sorted({p.get("date", results["date"]) for p in results["pairs"]})
+    when = dates[0] if len(dates) == 1 else (
+        ", ".join(dates[:-1]) + f" and {dates[-1]} (each row on one of these days)")
+    lines = [f"Measured on {when} by the project's `matrix` session "
              f"({results['machine']}).", "",
              "| Claude Code | LiteLLM | " + " | ".join(checks) + " |",
              "|---|---|" + "---|" * len(checks)]
