@@ -41,6 +41,7 @@ ENGINES = ["tests/guides/test_production.py", "tests/guides/test_kubernetes.py",
            "tests/guides/test_apps_gateway_deploy.py",
            "tests/guides/test_apps_gateway_readiness.py",
            "tests/guides/test_apps_gateway_upstreams.py",
+           "tests/guides/test_apps_gateway_network.py",
            # the conformance table has a Claude apps gateway row: the same developers
            "tests/tools/test_conformance_gateways.py", "tests/site"]
 # Long files that need no engine, run in the engines lane to even the lanes out, chosen from

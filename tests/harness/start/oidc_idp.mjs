@@ -5,6 +5,7 @@
 // sign-in and token refresh, so a test can remove a user the way an admin offboards one.
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import Provider from 'oidc-provider';
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -90,7 +91,10 @@ async function interaction(req, res, uid) {
 }
 
 const handler = provider.callback();
-http.createServer((req, res) => {
+// https with cfg.tls (an IdP reached by name through a proxy), plain http otherwise
+const serve = (app) => (cfg.tls ? https.createServer({ cert: fs.readFileSync(cfg.tls.cert),
+  key: fs.readFileSync(cfg.tls.key) }, app) : http.createServer(app));
+serve((req, res) => {
   const m = req.url.match(/^\/interaction\/([\w-]+)$/);
   if (!m) return handler(req, res);
   interaction(req, res, m[1]).catch((err) => {

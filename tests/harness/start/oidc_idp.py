@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -78,12 +79,14 @@ class IdP:
         "http://localhost:8080/oauth/callback", "http://127.0.0.1:8080/oauth/callback"])
     users: dict = field(default_factory=lambda: json.loads(json.dumps(USERS)))
     ttl: dict = field(default_factory=dict)
+    host: str = "localhost"  # the name in the issuer URL (the IdP listens on 127.0.0.1)
+    tls: tuple[Path, Path] | None = None  # (cert, key): serve https with them
     proc: subprocess.Popen | None = None
     workdir: Path | None = None
 
     @property
     def issuer(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> IdP:
         with starts.timed("OIDC IdP", "oidc-provider"):
@@ -98,6 +101,7 @@ class IdP:
             (self.workdir / "config.json").write_text(json.dumps({
                 "issuer": self.issuer, "port": self.port,
                 "users_file": str(self.workdir / "users.json"), "ttl": self.ttl,
+                "tls": {"cert": str(self.tls[0]), "key": str(self.tls[1])} if self.tls else None,
                 "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                              "redirect_uris": self.redirect_uris,
                              "grant_types": ["authorization_code", "refresh_token"],
@@ -114,8 +118,12 @@ class IdP:
             if self.proc.poll() is not None:
                 raise RuntimeError("the IdP exited:\n" + tail(self.log()))
             try:
-                with urllib.request.urlopen(
-                        self.issuer + "/.well-known/openid-configuration", timeout=2) as r:
+                # at 127.0.0.1 under the issuer's name (which may resolve nowhere here)
+                probe = urllib.request.Request(
+                    f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+                    "/.well-known/openid-configuration", headers={"Host": f"{self.host}:{self.port}"})
+                with urllib.request.urlopen(probe, timeout=2, context=(
+                        ssl._create_unverified_context() if self.tls else None)) as r:
                     if r.status == 200:
                         return self
             except OSError:
