@@ -228,6 +228,8 @@ def test_a_proxy_that_breaks_compressed_answers(mode, published_gateway, upstrea
     assert px.damaged and set(px.damaged) == {mode}, px.damaged
     sent = encodings(door)
     assert sent and all(enc and "gzip" in enc for _, enc in sent), sent
+    # Every request Claude Code made came back compressed and broken: each attempt alike.
+    assert len(px.damaged) == len(sent) >= 2, (sent, px.damaged)
     if mode == "cut":
         captures.check("troubleshooting/compressed-answer-cut.console", captures.console(
             snippet(FIRST_REQUEST).read_text(), result.output))
