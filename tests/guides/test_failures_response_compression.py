@@ -257,3 +257,21 @@ def test_disable_response_compression_changes_nothing_without_a_proxy(published_
     sent = encodings(door)
     print("front door:", sent)
     assert sent and all(enc == "gzip, deflate, br, zstd" for _, enc in sent), sent
+
+
+def test_litellm_alone_sends_nothing_compressed(gateways, provider, upstream, developer, certs):
+    """The same proxy straight in front of the quickstart's LiteLLM (no nginx): LiteLLM's
+    answers are not compressed, so the proxy has nothing to break and the answer comes."""
+    gateways.get(LITELLM_START, LITELLM_CONFIG, env={"ANTHROPIC_API_BASE": provider.url})
+    developer.env["ANTHROPIC_AUTH_TOKEN"] = "sk-litellm-change-me"  # the quickstart's key
+    px = InspectingProxy(certs["dir"], 4000, "cut")
+    try:
+        with front_door.record(4000) as door:
+            result = developer.run(PROXY, CORP_CA, FIRST_REQUEST)
+    finally:
+        px.stop()
+    sent = encodings(door)
+    print("front door:", sent, px.damaged)
+    claude_replied(result, "pong")
+    assert sent and all(enc and "gzip" in enc for _, enc in sent), sent
+    assert px.damaged == [], px.damaged
