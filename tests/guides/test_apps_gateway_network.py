@@ -14,7 +14,6 @@ objects (carol: `id` and `displayName`; dave: the group's email under `groupKey.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -114,8 +113,7 @@ def test_developer_signs_in_with_the_idp_behind_the_proxy(corp_world, squid, lap
     """The proxy config and environment, the IdP reachable only through Squid: the gateway
     boots and alice signs in; every line of Squid's access log is a tunnel to the IdP, one at
     boot (discovery) and more at sign-in."""
-    gw = apps_gateway.AppsGateway(BEHIND_PROXY, PROXY_CONFIG, 8080, corp_world)
-    gw.launch()
+    gw = apps_gateway.start(PROXY_CONFIG, corp_world, start=BEHIND_PROXY)
     try:
         boot = gateway_lines(gw.log(), "oidc: ")
         at_boot = squid_lines(squid, 1)
@@ -202,21 +200,18 @@ def object_groups(idp):
     idp.restore()
 
 
-def settings_for(files, world, user, home) -> tuple[int, str, dict]:
-    """Start the gateway on `files`, sign `user` in through the browser, ask for their
-    managed settings: (status, body, the gateway token's claims)."""
-    gw = apps_gateway.start(files, {**world, "GATEWAY_ADMIN_KEY": ADMIN_KEY})
+def settings_for(gw, user, home) -> tuple[int, str]:
+    """Sign `user` in through the browser to the running gateway `gw`, then stop it; what
+    their token got from GET /managed/settings: (status, body)."""
     try:
         t = Terminal(home)
         t.settings("user", "apps-gateway/04-developer-settings.json")
         t.seed_first_run()
         apps_gateway.sign_in(t, user, {"carol": CAROL, "dave": DAVE}[user]["password"])
         token = json.loads(apps_gateway.credentials(t).read_text())["enterpriseGateway"]["jwt"]
-        status, body = apps_gateway.get(gw, "/managed/settings", token)
+        return apps_gateway.get(gw, "/managed/settings", token)
     finally:
         gw.stop()
-    part = token.split(".")[1]
-    return status, body, json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
 def policies(files) -> list[dict]:
@@ -228,8 +223,11 @@ def test_groups_as_objects_need_groups_jsonpath(apps_gateway_world, object_group
     """carol's groups claim is a list of objects ({id, displayName}). Under the published policy
     config (groups read as a list of strings) no policy matches her; with
     `groups_jsonpath: $.groups[*].displayName` she gets the contractors' policy."""
-    plain = settings_for(POLICY, apps_gateway_world, "carol", tmp_path / "plain")
-    objects = settings_for(OBJECTS, apps_gateway_world, "carol", tmp_path / "objects")
+    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY}
+    # (started as AppsGateway: the policy page's own tests are the ones the key reference names)
+    policy_gw = apps_gateway.AppsGateway(apps_gateway.START, POLICY, 8080, world).launch()
+    plain = settings_for(policy_gw, "carol", tmp_path / "plain")
+    objects = settings_for(apps_gateway.start(OBJECTS, world), "carol", tmp_path / "objects")
     print(plain, objects, sep="\n")
     assert plain[0] == 404 and plain[1] == NO_POLICY, plain
     assert objects[0] == 200, objects
@@ -242,7 +240,8 @@ def test_filtered_jsonpath_keeps_only_the_matching_entries(apps_gateway_world, o
     """dave: engineering@example.com directly, contractors@example.com indirectly. With
     `$.groups[?@.relationType=='DIRECT'].groupKey.id` he gets the engineering policy, though
     the contractors' policy comes first in the file."""
-    status, body, _ = settings_for(NESTED, apps_gateway_world, "dave", tmp_path)
+    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY}
+    status, body = settings_for(apps_gateway.start(NESTED, world), "dave", tmp_path)
     print(status, body)
     rules = policies(NESTED)
     assert rules[0]["match"]["groups"] == ["contractors@example.com"]
