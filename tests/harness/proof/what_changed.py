@@ -1,6 +1,6 @@
 """What each Claude Code release from 2.1.330 on (the pin when the page began; the pin has
-moved since, and a reader upgrading from an older pin needs every step) changed for a gateway, read from the binaries
-themselves: the environment variables each reads (reader/claude_binary.py), the beta flags it
+moved since, and a reader upgrading from an older pin needs every step) changed for a gateway,
+read from the binaries themselves: the environment variables each reads (reader/claude_binary.py), the beta flags it
 declares, the Claude apps gateway's gateway.yaml keys (reader/gateway_schema.py through
 proof/apps_gateway_keys.py), the changelog lines it embeds about gateways, proxies, Bedrock and
 Vertex AI, and the matrix checks (docs/_generated/matrix.json) whose result changed.
