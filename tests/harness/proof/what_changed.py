@@ -4,9 +4,9 @@ from the binaries themselves: the environment variables each reads (reader/claud
 the beta flags it declares, the Claude apps gateway's gateway.yaml keys
 (reader/gateway_schema.py through proof/apps_gateway_keys.py), the changelog lines it embeds
 about gateways, proxies, Bedrock and Vertex AI, and the matrix checks
-(docs/_generated/matrix.json) whose result changed. `nox -s drift` writes docs/_generated/what-
-changed.json and .md; tests/test_what_changed.py recomputes them from the pinned binary and each
-installed release.
+(docs/_generated/matrix.json) whose result changed. `nox -s drift` writes
+docs/_generated/what-changed.json and .md; tests/test_what_changed.py recomputes them from the
+pinned binary and each installed release.
 
 How a binary holds its beta flags (measured on 2.1.330 to 2.1.332): one registry of frozen
 pairs, `function R(e,o){return Object.freeze({name:e,header:o})}` then
