@@ -121,7 +121,8 @@ class IdP:
                 # at 127.0.0.1 under the issuer's name (which may resolve nowhere here)
                 probe = urllib.request.Request(
                     f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-                    "/.well-known/openid-configuration", headers={"Host": f"{self.host}:{self.port}"})
+                    "/.well-known/openid-configuration",
+                    headers={"Host": f"{self.host}:{self.port}"})
                 with urllib.request.urlopen(probe, timeout=2, context=(
                         ssl._create_unverified_context() if self.tls else None)) as r:
                     if r.status == 200:
