@@ -18,6 +18,7 @@ tokens", "A claude.ai subscription login beside a gateway credential").
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -29,6 +30,7 @@ import pytest
 from tests.harness.proof import captures
 from tests.harness.proof.snippets import snippet
 from tests.harness.reader.expect import claude_failed_with, claude_replied
+from tests.harness.start import releases
 from tests.harness.wire import anthropic_tools, anthropic_wire, front_door
 from tests.harness.wire.provider_fake import ProviderFake
 
@@ -558,15 +560,38 @@ def tool_results(door) -> list[str]:
     return out
 
 
-CRASH = "[session_crash] error_name=TypeError"
-
-
-def test_a_tool_call_named_null_ends_claude_code(upstream, terminal):
+def test_a_tool_call_named_null_gets_an_error_result(upstream, terminal):
     """The gateway's answer is a tool call whose name is JSON null, as a gateway translating
-    from a chat-completions provider can emit: Claude Code stops with a crash report instead
-    of the answer."""
+    from a chat-completions provider can emit: Claude Code answers the call as an unknown tool
+    and carries on to the answer (2.1.330 crashed here: its changelog, quoted on the "what
+    changed" page)."""
     anthropic_tools.use_tools(upstream, [lambda body: (None, {"command": "echo hi"})])
     terminal.env.update(ANTHROPIC_BASE_URL=upstream.url)
+    with front_door.record(upstream.port) as door:
+        result = terminal.run(GATEWAY_TOKEN, FIRST_REQUEST)
+    print("front door:", door.lines(), result.code)
+    print(tool_results(door))
+    claude_replied(result, "pong")
+    assert "TypeError" not in result.output and "session_crash" not in result.output
+    assert tool_results(door) == [NAMELESS], door.lines()
+
+
+NAMELESS = ("<tool_use_error>Error: No such tool available: tool_name_missing. The call arrived "
+            "with no tool name; tool_name_missing is a placeholder for it. Call the tool you "
+            "meant by its name, and if that fails the same way, tell the user.</tool_use_error>")
+
+
+OLD = "2.1.330"  # the previous pin: readers who have not moved yet meet the crash
+
+
+def test_a_tool_call_named_null_ended_claude_code_2_1_330(upstream, terminal):
+    """The same answer ended Claude Code 2.1.330 with a crash report instead of the answer."""
+    if not (releases.workdir("claude-code", OLD) / ".installed").exists():
+        pytest.skip(f"Claude Code {OLD} not installed: `python -m tests.harness.start.components` "
+                    "installs the releases the what-changed page compares")
+    anthropic_tools.use_tools(upstream, [lambda body: (None, {"command": "echo hi"})])
+    terminal.env.update(ANTHROPIC_BASE_URL=upstream.url, PATH=os.pathsep.join(
+        [str(releases.bin_dir("claude-code", OLD)), terminal.env["PATH"]]))
     with front_door.record(upstream.port) as door:
         result = terminal.run(GATEWAY_TOKEN, FIRST_REQUEST)
     print("front door:", door.lines(), result.code)
@@ -574,8 +599,7 @@ def test_a_tool_call_named_null_ends_claude_code(upstream, terminal):
     assert result.code == 1 and '"subtype":"error_during_execution"' in result.stdout, \
         result.output
     assert "null is not an object (evaluating 'I.name.startsWith')" in result.stdout
-    assert CRASH in result.stdout, result.output
-    # It answered the call as an unknown tool and got the model's answer, never printed.
+    assert "[session_crash] error_name=TypeError" in result.stdout, result.output
     assert tool_results(door) == [
         "<tool_use_error>Error: No such tool available: null</tool_use_error>"], door.lines()
     assert "pong" not in result.output, result.output
