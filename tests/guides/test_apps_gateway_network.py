@@ -1,5 +1,6 @@
-"""How-to: Claude apps gateway in a locked-down network (docs/how-to/apps-gateway-policy.md,
-"The IdP through the company proxy" and "Groups sent as objects").
+"""Claude apps gateway in a locked-down network: "The IdP through the company proxy"
+(docs/how-to/apps-gateway-deploy.md) and "Groups sent as objects"
+(docs/how-to/apps-gateway-policy.md).
 
 The proxy's world: the gateway's network resolves no outside name. The IdP is
 `https://idp.corp.example:9443`, a name only the real Squid resolves (its hosts_file), served
