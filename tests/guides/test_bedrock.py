@@ -117,7 +117,8 @@ def test_event_stream_frames_decode_with_botocore(bedrock):
 
 FAILURES = {  # name: (how the provider fails, what Claude Code then shows)
     "access-denied": (lambda b: b.fail(403, bedrock_wire.ACCESS_DENIED, times=20),
-                      "API Error: 403"),
+                      "API Error: 400 allm_passthrough_route: Invalid model name passed in "
+                      "model=us.anthropic.claude-opus-5."),
     "throttled": (lambda b: b.fail(429, bedrock_wire.THROTTLED, times=20),
                   "API Error: Request rejected (429)"),
     "region-down": (lambda b: b.down_regions.add("us-east-1"), "API Error: 503"),
@@ -134,6 +135,34 @@ def test_provider_failure_symptoms(name, gateway, bedrock, terminal):
     assert bedrock.received("POST", "^/model/"), "the refusal came from the provider"
     captures.check(f"bedrock/fails-{name}.console", captures.console(
         snippet("bedrock/04-first-request.sh").read_text(), result.output))
+
+
+OLDER_OPUS = ["claude-opus-5", "claude-opus-5", "claude-opus-4-8", "claude-opus-4-7",
+              "claude-opus-4-6-v1", "claude-opus-4-5-20251101-v1:0",
+              "claude-opus-4-1-20250805-v1:0"]
+
+
+def test_access_denied_sends_claude_code_down_older_models(gateway, bedrock, terminal):
+    """Refused the model (403), Claude Code asks for older Opus models one after another;
+    the gateway publishes none of them, so what it shows is the gateway's refusal of the
+    first, and only the model you chose ever reached Bedrock."""
+    bedrock.fail(403, bedrock_wire.ACCESS_DENIED, times=20)
+    with front_door.record(4000) as door:  # every request Claude Code sent the gateway
+        result = terminal.run("bedrock/03-connect.sh", "bedrock/05-disable-experimental-betas.sh",
+                              "bedrock/04-first-request.sh")
+    print("front door:", door.lines())
+    claude_failed_with(result, FAILURES["access-denied"][1], within_s=60)
+    models = [r.path.split("/model/us.anthropic.", 1)[1].rsplit("/", 1)[0]
+              for r in door.requests if "/model/" in r.path]
+    assert models == ["claude-opus-5-5"] + OLDER_OPUS, door.lines()
+    assert all(r.method == "POST" for r in door.requests if "/model/" in r.path)
+    reached = {r.path for r in bedrock.requests}
+    assert reached == {"/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream"}, \
+        reached
+    assert "403" not in result.output, result.output  # the cause never shows
+    # The cause is in the gateway's access log, on the one model that reached Bedrock.
+    assert ('"POST /bedrock/model/us.anthropic.claude-opus-5-5/invoke-with-response-stream '
+            'HTTP/1.1" 403 Forbidden') in gateway.log()
 
 
 def test_model_the_gateway_does_not_publish(gateway, bedrock, terminal):
