@@ -1,5 +1,5 @@
-"""A proxy that breaks compressed answers (docs/troubleshooting/index.md, "A proxy that cuts
-compressed answers off"), with the pinned Claude Code and the real components around it.
+"""A proxy that breaks compressed answers (docs/troubleshooting/index.md, "A proxy that breaks
+compressed answers"), with the pinned Claude Code and the real components around it.
 
 The world, in the order a request crosses it:
 - Claude Code, with `HTTPS_PROXY` and the company CA (the corporate-proxy guide's snippets),
