@@ -85,14 +85,24 @@ def corp_idp(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_database(postgres_server) -> str:
+    """A database of this module's own: the gateway counts device sign-ins per network in its
+    store (rate_limits.device_verify), and the sign-ins of the pages run before this one,
+    all from 127.0.0.1 into the shared database, would otherwise be counted against these."""
+    postgres_server.sql("DROP DATABASE IF EXISTS network", database="postgres")
+    postgres_server.sql("CREATE DATABASE network", database="postgres")
+    return postgres_server.url.rsplit("/", 1)[0] + "/network"
+
+
 @pytest.fixture
-def corp_world(corp_idp, postgres_server, tmp_path_factory):
+def corp_world(corp_idp, postgres_server, own_database, tmp_path_factory):
     """The published config's variables as on a company network: no loopback exception (the
     IdP is reached by name; PostgreSQL on loopback the gateway accepts), the upstream at its
     real address (nothing here is sent to it: only sign-in is proven)."""
     ca = tls.public().write_ca(tmp_path_factory.mktemp("ca") / "public-ca.pem")
     world = apps_gateway.world(corp_idp, postgres_server, "https://api.anthropic.com",
-                               NODE_EXTRA_CA_CERTS=str(ca))
+                               NODE_EXTRA_CA_CERTS=str(ca), DATABASE_URL=own_database)
     del world["CLAUDE_GATEWAY_ALLOW_LOOPBACK"]
     return world
 
@@ -221,12 +231,12 @@ def policies(files) -> list[dict]:
     return yaml.safe_load(snippet(files["gateway.yaml"]).read_text())["managed"]["policies"]
 
 
-def test_groups_as_objects_need_groups_jsonpath(apps_gateway_world, object_groups, upstream,
-                                                tmp_path):
+def test_groups_as_objects_need_groups_jsonpath(apps_gateway_world, own_database,
+                                                object_groups, upstream, tmp_path):
     """carol's groups claim is a list of objects ({id, displayName}). Under the published policy
     config (groups read as a list of strings) no policy matches her; with
     `groups_jsonpath: $.groups[*].displayName` she gets the contractors' policy."""
-    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY}
+    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY, "DATABASE_URL": own_database}
     # (started as AppsGateway: the policy page's own tests are the ones the key reference names)
     policy_gw = apps_gateway.AppsGateway(apps_gateway.START, POLICY, 8080, world).launch()
     plain = settings_for(policy_gw, "carol", tmp_path / "plain")
@@ -238,12 +248,12 @@ def test_groups_as_objects_need_groups_jsonpath(apps_gateway_world, object_group
     assert json.loads(objects[1])["settings"] == policies(OBJECTS)[0]["cli"], objects
 
 
-def test_filtered_jsonpath_keeps_only_the_matching_entries(apps_gateway_world, object_groups,
-                                                           upstream, tmp_path):
+def test_filtered_jsonpath_keeps_only_the_matching_entries(apps_gateway_world, own_database,
+                                                           object_groups, upstream, tmp_path):
     """dave: engineering@example.com directly, contractors@example.com indirectly. With
     `$.groups[?@.relationType=='DIRECT'].groupKey.id` he gets the engineering policy, though
     the contractors' policy comes first in the file."""
-    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY}
+    world = {**apps_gateway_world, "GATEWAY_ADMIN_KEY": ADMIN_KEY, "DATABASE_URL": own_database}
     status, body = settings_for(apps_gateway.start(NESTED, world), "dave", tmp_path)
     print(status, body)
     rules = policies(NESTED)

@@ -169,7 +169,12 @@ def sign_in(terminal, user: str, password: str | None = None,
             result.pages["device"] = page.inner_text("body")
             page.fill("input", code)
             page.click("button")
-            page.wait_for_selector("input[name=username]")
+            try:
+                page.wait_for_selector("input[name=username]")
+            except Exception:  # say what the browser shows instead (a refusal is a page)
+                print("no IdP sign-in page; the browser is at", page.url, "showing:\n",
+                      page.inner_text("body")[:2000])
+                raise
             result.pages["idp"] = page.inner_text("body")
             oidc_idp.sign_in(page, user, password)
             page.wait_for_load_state()
